@@ -1,0 +1,1 @@
+"""Documents → model. One package per format; adapters alone decide a value's Origin."""

@@ -1,0 +1,104 @@
+"""Reading blocks: an absent attribute or nested block becomes a DEFAULT anchored on the nearest block."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...model.values import Origin, Sourced, default
+from ...parsers.terraform_hcl import HclBlock
+from ...source import Span
+from .evaluator import Evaluator
+
+AnySourced = Sourced[Any]
+
+
+class BlockReader:
+    """One block (or a block that is absent: `block is None`, `anchor` is where it would be inserted)."""
+
+    def __init__(self, ev: Evaluator, block: HclBlock | None, anchor: Span, path: tuple[str, ...] = ()) -> None:
+        self.ev = ev
+        self.block = block
+        self.anchor = anchor
+        self.path = path
+
+    @property
+    def present(self) -> bool:
+        return self.block is not None
+
+    @property
+    def span(self) -> Span:
+        return self.block.span if self.block is not None else self.anchor
+
+    def get(self, name: str, default_value: Any = None) -> AnySourced:
+        if self.block is not None and name in self.block.attributes:
+            return self.ev.attribute(self.block.attributes[name])
+        return default(name, self.anchor, *self.path, name, value=default_value)
+
+    def get_bool(self, name: str, default_value: bool | None = None) -> AnySourced:
+        """A boolean, also when written as a string (`"true"`, as launch templates take it)."""
+        value = self.get(name, default_value)
+        if isinstance(value.value, str) and value.origin is Origin.EXPLICIT:
+            word = value.value.strip().lower()
+            parsed = {"true": True, "false": False, "": None}.get(word)
+            return Sourced(parsed, value.origin, value.key, value.span, value.missing, value.via)
+        return value
+
+    def get_str(self, name: str, default_value: Any = None) -> AnySourced:
+        """A scalar as a string (numbers written as numbers too): protocols, ports as text."""
+        value = self.get(name, default_value)
+        if isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
+            return Sourced(str(value.value), value.origin, value.key, value.span, value.missing, value.via)
+        return value
+
+    def nested(self, name: str) -> BlockReader:
+        """The first nested block of that type, or an absent one to insert into this block."""
+        if self.block is not None:
+            found = self.block.nested(name)
+            if found:
+                return BlockReader(self.ev, found[0], found[0].span)
+            return BlockReader(self.ev, None, self.block.span, (name,))
+        return BlockReader(self.ev, None, self.anchor, (*self.path, name))
+
+    def all(self, name: str) -> list[BlockReader]:
+        if self.block is None:
+            return []
+        return [BlockReader(self.ev, b, b.span) for b in self.block.nested(name)]
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceBlock:
+    """A top-level `resource` block about to be adapted."""
+
+    type: str
+    name: str
+    address: str
+    reader: BlockReader
+
+    def aliases(self, *attrs: str) -> tuple[str, ...]:
+        found = []
+        for attr in attrs:
+            value = self.reader.get(attr)
+            if value.explicit and isinstance(value.value, str):
+                found.append(value.value)
+        return tuple(found)
+
+
+def as_list(value: AnySourced) -> AnySourced:
+    """A single reference as a one-element list, so links are read the same way as list attributes."""
+    if value.origin is Origin.EXPLICIT and value.value is not None and not isinstance(value.value, tuple):
+        return Sourced((value,), value.origin, value.key, value.span, value.missing, value.via)
+    return value
+
+
+def join_lists(*values: AnySourced) -> AnySourced:
+    """Several list attributes naming the same kind of thing (SG ids and SG names) read as one."""
+    present = [v for v in values if v.origin is not Origin.DEFAULT]
+    if not present:
+        return values[0]
+    if len(present) == 1:
+        return as_list(present[0])
+    if any(v.origin is Origin.UNKNOWN for v in present):
+        return Sourced(None, Origin.UNKNOWN, present[0].key, present[0].span)
+    items = tuple(item for v in present for item in as_list(v).items())
+    return Sourced(items, Origin.EXPLICIT, present[0].key, present[0].span)

@@ -1,0 +1,124 @@
+"""One Terraform module directory (all its `*.tf` files) → model resources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ...model.aws import Resource
+from ...model.graph import OtherResource
+from ...model.values import Ref
+from ...parsers.terraform_hcl import HclAttribute, HclBlock
+from .common import BlockReader, ResourceBlock
+from .ec2 import (
+    adapt_autoscaling_group,
+    adapt_eip,
+    adapt_instance,
+    adapt_launch_configuration,
+    adapt_launch_template,
+)
+from .evaluator import Evaluator, Scope
+from .iam import adapt_instance_profile, adapt_policy, adapt_policy_attachment, adapt_role, adapt_role_policy
+from .vpc import (
+    adapt_network_acl,
+    adapt_network_acl_association,
+    adapt_network_acl_rule,
+    adapt_security_group,
+    adapt_security_group_rule,
+    adapt_subnet,
+    adapt_vpc_security_group_rule,
+)
+
+Adapter = Callable[[ResourceBlock], Iterator[Resource]]
+
+ADAPTERS: dict[str, Adapter] = {
+    "aws_instance": adapt_instance,
+    "aws_spot_instance_request": adapt_instance,
+    "aws_launch_template": adapt_launch_template,
+    "aws_launch_configuration": adapt_launch_configuration,
+    "aws_autoscaling_group": adapt_autoscaling_group,
+    "aws_eip": adapt_eip,
+    "aws_eip_association": adapt_eip,
+    "aws_security_group": adapt_security_group,
+    "aws_default_security_group": adapt_security_group,
+    "aws_security_group_rule": adapt_security_group_rule,
+    "aws_vpc_security_group_ingress_rule": adapt_vpc_security_group_rule,
+    "aws_vpc_security_group_egress_rule": adapt_vpc_security_group_rule,
+    "aws_network_acl": adapt_network_acl,
+    "aws_default_network_acl": adapt_network_acl,
+    "aws_network_acl_rule": adapt_network_acl_rule,
+    "aws_network_acl_association": adapt_network_acl_association,
+    "aws_subnet": adapt_subnet,
+    "aws_default_subnet": adapt_subnet,
+    "aws_iam_role": adapt_role,
+    "aws_iam_instance_profile": adapt_instance_profile,
+    "aws_iam_policy": adapt_policy,
+    "aws_iam_role_policy": adapt_role_policy,
+    "aws_iam_role_policy_attachment": adapt_policy_attachment,
+    "aws_iam_policy_attachment": adapt_policy_attachment,
+    "aws_iam_role_policy_attachments_exclusive": adapt_policy_attachment,
+}
+
+
+def adapt_module(blocks: Iterable[HclBlock]) -> list[Resource]:
+    """Every resource of one module, given the top-level blocks of all its files."""
+    blocks = list(blocks)
+    variables: dict[str, HclBlock] = {}
+    locals_: dict[str, HclAttribute] = {}
+    resources: list[HclBlock] = []
+    for block in blocks:
+        if block.type == "variable" and block.labels:
+            variables[block.labels[0]] = block
+        elif block.type == "locals":
+            locals_.update(block.attributes)
+        elif block.type == "resource" and len(block.labels) == 2:
+            resources.append(block)
+    scope = Scope(variables, locals_, {b.labels[0] for b in resources})
+    ev = Evaluator(scope)
+    out: list[Resource] = []
+    for block in resources:
+        rtype, name = block.labels
+        if _disabled(block, ev):
+            continue
+        address = f"{rtype}.{name}"
+        adapter = ADAPTERS.get(rtype)
+        if adapter is None:
+            out.append(OtherResource(address, rtype, name, block.span, (), frozenset(_references(block, ev))))
+            continue
+        out.extend(adapter(ResourceBlock(rtype, name, address, BlockReader(ev, block, block.span))))
+    return out
+
+
+def _disabled(block: HclBlock, ev: Evaluator) -> bool:
+    """`count = 0` or an empty `for_each`: Terraform creates nothing."""
+    count = block.attributes.get("count")
+    if count is not None:
+        value = ev.attribute(count)
+        if value.known and value.value == 0 and not isinstance(value.value, bool):
+            return True
+    for_each = block.attributes.get("for_each")
+    if for_each is not None:
+        value = ev.attribute(for_each)
+        if value.known and value.value in ((), {}):
+            return True
+    return False
+
+
+def _references(block: HclBlock, ev: Evaluator) -> Iterator[str]:
+    """The resources a block we do not model refers to (an `aws_lb` naming security groups)."""
+
+    def walk(value: Any) -> Iterator[str]:
+        inner = value.value
+        if isinstance(inner, Ref):
+            yield inner.address
+        elif isinstance(inner, tuple):
+            for item in inner:
+                yield from walk(item)
+        elif isinstance(inner, dict):
+            for item in inner.values():
+                yield from walk(item)
+
+    for attr in block.attributes.values():
+        yield from walk(ev.attribute(attr))
+    for nested in block.blocks:
+        yield from _references(nested, ev)

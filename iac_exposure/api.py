@@ -1,0 +1,163 @@
+"""scan(paths, config) -> Report. Pure: the CLI and the pull-request integrations both call it."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config
+from .exposures import Exposure, exposures
+from .findings import Finding
+from .patches.render import Patch, Patcher
+from .source import SourceFile
+
+_SKIP_DIRS = {".git", ".terraform", ".venv", "node_modules", "__pycache__"}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    file: str
+    line: int | None
+    kind: str  # "parse-error" | "read-error" | "internal-error"
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    finding: Finding
+    patch: Patch | None
+
+
+@dataclass(slots=True)
+class Report:
+    results: list[Result] = field(default_factory=list)
+    exposures: list[Exposure] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files_scanned: int = 0
+
+
+class UsageError(Exception):
+    pass
+
+
+def display_path(path: Path) -> Path:
+    """Paths relative to the working directory where possible, as diffs and reports name them."""
+    try:
+        rel = os.path.relpath(path.absolute())
+    except ValueError:
+        return path
+    return Path(rel) if not rel.startswith("..") else path.absolute()
+
+
+def discover(paths: Iterable[str]) -> tuple[dict[Path, list[Path]], set[Path] | None]:
+    """Module directories and their `.tf` files; the files to report on when files were named."""
+    modules: dict[Path, list[Path]] = {}
+    named: set[Path] = set()
+    whole_dirs = False
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            whole_dirs = True
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+                tf = sorted(Path(dirpath) / f for f in filenames if f.endswith(".tf"))
+                if tf:
+                    modules[display_path(Path(dirpath))] = [display_path(p) for p in tf]
+        elif path.is_file():
+            if path.suffix == ".tf":
+                directory = display_path(path.parent)
+                if directory not in modules:
+                    modules[directory] = [display_path(p) for p in sorted(path.parent.glob("*.tf")) if p.is_file()]
+                named.add(display_path(path))
+        else:
+            raise UsageError(f"no such file or directory: {raw}")
+    return modules, (None if whole_dirs or not named else named)
+
+
+def scan(paths: Iterable[str], config: Config) -> Report:
+    from . import traits
+    from .adapters.terraform.module import adapt_module
+    from .model.graph import Model
+    from .parsers import ParseError
+    from .parsers.terraform_hcl import parse
+
+    report = Report()
+    modules, only = discover(paths)
+    findings: list[Finding] = []
+    loaded: dict[str, list[SourceFile]] = {}
+    for directory, files in sorted(modules.items()):
+        blocks = []
+        sources: list[SourceFile] = []
+        for path in files:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                report.diagnostics.append(Diagnostic(path.as_posix(), None, "read-error", str(exc)))
+                continue
+            source = SourceFile(path, text)
+            sources.append(source)
+            report.files_scanned += 1
+            try:
+                blocks.extend(parse(source))
+            except ParseError as exc:
+                report.diagnostics.append(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
+        loaded[directory.as_posix()] = sources
+        model = Model(adapt_module(blocks))
+        for module in traits.TRAITS:
+            if config.wants(module.META.id):
+                findings.extend(module.check(model, config))
+    findings = list(_unique(findings))
+    if only is not None:
+        findings = [f for f in findings if _file_of(f) in only]
+    findings.sort(key=lambda f: f.sort_key)
+    patcher = Patcher(loaded)
+    report.results = [Result(f, patcher.patch(f)) for f in findings]
+    report.exposures = exposures(findings)
+    return report
+
+
+def _file_of(finding: Finding) -> Path | None:
+    span = finding.location or finding.resource.span
+    return span.file.path if span else None
+
+
+def _unique(findings: list[Finding]) -> Iterator[Finding]:
+    seen: set[tuple[str, str, str, int]] = set()
+    for f in findings:
+        loc = f.location
+        key = (f.trait.id, f.resource.address, loc.file.display if loc else "", loc.start if loc else -1)
+        if key not in seen:
+            seen.add(key)
+            yield f
+
+
+def combined_patch(report: Report, unsafe: bool) -> tuple[str, int]:
+    """All applicable patches as one diff per file, and how many unsafe ones were left out."""
+    from .findings import Applicability
+    from .patches.render import combined_diff
+
+    edits = []
+    hidden = 0
+    seen_unsafe: set[tuple[object, ...]] = set()
+    for result in report.results:
+        patch = result.patch
+        if patch is None or patch.applicability is Applicability.DISPLAY_ONLY:
+            continue
+        if patch.applicability is Applicability.UNSAFE and not unsafe:
+            if patch.edits not in seen_unsafe:
+                seen_unsafe.add(patch.edits)
+                hidden += 1
+            continue
+        edits.extend(patch.edits)
+    return combined_diff(edits), hidden
+
+
+def group_by_file(report: Report) -> dict[str, list[Result]]:
+    grouped: dict[str, list[Result]] = defaultdict(list)
+    for result in report.results:
+        span = result.finding.location or result.finding.resource.span
+        grouped[span.file.display if span else "<unknown>"].append(result)
+    return grouped

@@ -1,0 +1,64 @@
+"""What a trait reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from .model.aws import Resource
+from .source import Span
+
+if TYPE_CHECKING:
+    from .patches.remedies import Remedy
+
+
+class Category(str, Enum):
+    MISCONFIGURATION = "misconfiguration"
+    REACHABILITY = "reachability"
+    VULNERABILITY = "vulnerability"
+
+
+class Severity(str, Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+class Applicability(str, Enum):
+    SAFE = "safe"  # no behaviour change
+    UNSAFE = "unsafe"  # changes behaviour: applied only with --unsafe-fixes
+    DISPLAY_ONLY = "display-only"  # a suggestion, never applied
+
+
+@dataclass(frozen=True, slots=True)
+class TraitMeta:
+    id: str
+    category: Category
+    severity: Severity
+    title: str  # Security Hub's title of the trait
+    fix_title: str  # imperative
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    trait: TraitMeta
+    resource: Resource  # the exposed compute resource (or the SG/NACL/role itself when unattached)
+    source_resource: Resource  # where the offending configuration is written
+    location: Span | None
+    message: str
+    remedy: Remedy | None
+    evidence: tuple[str, ...] = field(default=())
+
+    @property
+    def sort_key(self) -> tuple[str, int, str, str]:
+        loc = self.location
+        return (loc.file.display if loc else "", loc.start if loc else 0, self.trait.id, self.resource.address)

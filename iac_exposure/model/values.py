@@ -1,0 +1,79 @@
+"""Values that know where they came from.
+
+Only adapters decide an `Origin`. A DEFAULT value carries the span of the block that would hold it, and
+`missing` names the keys a patch must create under that block (outermost first), so a patch inserts; an
+EXPLICIT value's span is the text to replace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from ..source import Span
+
+T = TypeVar("T")
+
+
+class Origin(str, Enum):
+    EXPLICIT = "explicit"  # written in the source
+    DEFAULT = "default"  # absent: the AWS/provider default applies
+    UNKNOWN = "unknown"  # an expression we could not evaluate
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A reference to another resource of the same model, by its address (`aws_iam_role.app`, `AppRole`)."""
+
+    address: str
+    attribute: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sourced(Generic[T]):
+    value: T | None
+    origin: Origin
+    key: str
+    span: Span | None
+    missing: tuple[str, ...] = ()
+    via: str | None = None  # the reference the value came through (`var.cidr`), when it is not written here
+
+    @property
+    def known(self) -> bool:
+        return self.origin is not Origin.UNKNOWN
+
+    @property
+    def explicit(self) -> bool:
+        return self.origin is Origin.EXPLICIT
+
+    def items(self) -> tuple[Sourced[Any], ...]:
+        """The elements of a list value (a scalar counts as a one-element list; unset as none)."""
+        if isinstance(self.value, tuple):
+            return self.value
+        if self.value is None:
+            return ()
+        return (self,)
+
+    def plain(self) -> Any:
+        """The value with every nested `Sourced` unwrapped (unknown parts become None)."""
+        return plain(self)
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Sourced):
+        return plain(value.value)
+    if isinstance(value, tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def default(key: str, block: Span | None, *missing: str, value: Any = None) -> Sourced[Any]:
+    """An absent attribute: `block` is the span of the block that would hold it."""
+    return Sourced(value, Origin.DEFAULT, key, block, missing or (key,))
+
+
+def unknown(key: str, span: Span | None, via: str | None = None) -> Sourced[Any]:
+    return Sourced(None, Origin.UNKNOWN, key, span, (), via)

@@ -1,0 +1,104 @@
+"""Terraform HCL: python-hcl2's Lark parse tree, walked into blocks and attributes with spans.
+
+We use `hcl2.parses_to_tree` (the raw Lark tree, positions on every node) rather than `hcl2.parses`
+(the same tree transformed into LarkElement objects): the transform costs about as much again as the
+parse and adds nothing we read. Expressions stay Lark nodes; the evaluator reads them on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..source import SourceFile, Span
+from . import ParseError
+
+if TYPE_CHECKING:
+    from lark import Tree
+
+
+@dataclass(slots=True)
+class HclAttribute:
+    name: str
+    expr: Tree  # the expression node
+    span: Span  # `name = expr`
+    file: SourceFile
+
+
+@dataclass(slots=True)
+class HclBlock:
+    type: str
+    labels: tuple[str, ...]
+    attributes: dict[str, HclAttribute]
+    blocks: list[HclBlock]
+    span: Span
+    file: SourceFile
+
+    def nested(self, type_: str) -> list[HclBlock]:
+        return [b for b in self.blocks if b.type == type_]
+
+
+def node_span(file: SourceFile, node: Any) -> Span:
+    """The span of a Lark node or token, without the trailing newline some rules swallow."""
+    if hasattr(node, "meta"):
+        start, end = node.meta.start_pos, node.meta.end_pos
+    else:
+        start, end = node.start_pos, node.end_pos
+    text = file.text
+    end = min(end, len(text))
+    while end > start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return Span(file, start, end)
+
+
+def parse(file: SourceFile) -> list[HclBlock]:
+    """Parse one `.tf` file into its top-level blocks. Raises ParseError."""
+    import hcl2
+    from lark.exceptions import LarkError, UnexpectedInput
+
+    try:
+        tree = hcl2.parses_to_tree(file.text)
+    except UnexpectedInput as exc:
+        raise ParseError(_first_line(str(exc)), getattr(exc, "line", None)) from None
+    except (LarkError, RecursionError, ValueError) as exc:
+        raise ParseError(f"{type(exc).__name__}: {_first_line(str(exc))}") from None
+    body = tree.children[0]
+    return _body(file, body)[1]
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "syntax error"
+
+
+def _body(file: SourceFile, body: Tree) -> tuple[dict[str, HclAttribute], list[HclBlock]]:
+    attributes: dict[str, HclAttribute] = {}
+    blocks: list[HclBlock] = []
+    for child in body.children:
+        kind = getattr(child, "data", None)
+        if kind == "attribute":
+            name = _name(child.children[0])
+            attributes[name] = HclAttribute(name, child.children[-1], node_span(file, child), file)
+        elif kind == "block":
+            blocks.append(_block(file, child))
+    return attributes, blocks
+
+
+def _block(file: SourceFile, node: Tree) -> HclBlock:
+    labels: list[str] = []
+    inner: Tree | None = None
+    for child in node.children:
+        kind = getattr(child, "data", None)
+        if kind == "body":
+            inner = child
+        elif kind in ("identifier", "keyword", "literal_value"):
+            labels.append(_name(child))
+        elif kind == "string":
+            labels.append("".join(str(p.children[0]) for p in child.children if getattr(p, "data", None) == "string_part"))
+    attributes, blocks = _body(file, inner) if inner is not None else ({}, [])
+    return HclBlock(labels[0], tuple(labels[1:]), attributes, blocks, node_span(file, node), file)
+
+
+def _name(node: Any) -> str:
+    while hasattr(node, "children"):
+        node = node.children[0]
+    return str(node)

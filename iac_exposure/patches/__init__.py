@@ -1,0 +1,1 @@
+"""Remedies (format-free intents) → per-format writers → edits → unified diffs."""

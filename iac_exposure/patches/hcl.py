@@ -1,0 +1,209 @@
+"""The Terraform HCL writer: remedies → edits on the original text, in the file's own style."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..model.values import Origin, Sourced
+from ..source import SourceFile, Span
+from .edits import Edit
+from .remedies import Action, NewInput, RemoveBlock, RemoveItem, ReplaceItem, ReplaceWithInput, SetValue
+
+AnySourced = Sourced[Any]
+
+
+class Unpatchable(Exception):
+    """The remedy cannot be written as an edit here; the reason is shown to the user."""
+
+
+class Inputs:
+    """New inputs added by patches: one variable per module and kind, named so it never collides."""
+
+    def __init__(self) -> None:
+        self._chosen: dict[tuple[str, str], tuple[str, Edit]] = {}
+
+    def declare(self, file: SourceFile, new: NewInput, siblings: list[SourceFile]) -> tuple[str, Edit]:
+        module = file.path.parent.as_posix()
+        key = (module, new.name)
+        if key not in self._chosen:
+            taken: set[str] = set()
+            for sib in siblings:
+                taken.update(re.findall(r'^\s*variable\s+"([^"]+)"', sib.text, re.MULTILINE))
+            name, n = new.name, 1
+            while name in taken:
+                n += 1
+                name = f"{new.name}_{n}"
+            self._chosen[key] = (name, _declaration(file, name, new))
+        return self._chosen[key]
+
+
+def _declaration(file: SourceFile, name: str, new: NewInput) -> Edit:
+    text = file.text
+    lead = "" if text.endswith("\n") or not text else "\n"
+    check = "can(cidrhost(var.%s, 0))" % name
+    block = (
+        f'{lead}\nvariable "{name}" {{\n'
+        f"  description = {_string(new.description)}\n"
+        f"  type        = string\n\n"
+        f"  validation {{\n"
+        f"    condition     = {check} && !endswith(var.{name}, \"/0\")\n"
+        f'    error_message = "Must be a CIDR narrower than the whole internet."\n'
+        f"  }}\n"
+        f"}}\n"
+    )
+    return Edit(file, len(text), len(text), block)
+
+
+def edits(action: Action, inputs: Inputs, siblings: list[SourceFile]) -> list[Edit]:
+    if isinstance(action, SetValue):
+        return [_set_value(action.target, action.value)]
+    if isinstance(action, ReplaceWithInput):
+        span = _own_span(action.target)
+        name, declaration = inputs.declare(span.file, action.input, siblings)
+        return [Edit(span.file, span.start, span.end, f"var.{name}"), declaration]
+    if isinstance(action, ReplaceItem):
+        span = _own_span(action.target)
+        rendered = ", ".join(_string(v) for v in action.values)
+        if not _in_list(span):
+            rendered = f"[{rendered}]"
+        return [Edit(span.file, span.start, span.end, rendered)]
+    if isinstance(action, RemoveItem):
+        return [_remove_item(_own_span(action.target))]
+    if isinstance(action, RemoveBlock):
+        if action.target.span is None:
+            raise Unpatchable("the block has no location in a file")
+        return [_remove_block(action.target.span, siblings, action.target.address)]
+    raise Unpatchable(f"no HCL writer for {type(action).__name__}")
+
+
+def _own_span(target: AnySourced) -> Span:
+    """The text of the value itself; a value that comes through a variable is changed where it is used."""
+    if target.span is None:
+        raise Unpatchable("the value has no location in a file")
+    if target.via is not None:
+        raise Unpatchable(f"the value comes from {target.via}; change it where it is set")
+    return target.span
+
+
+def render(value: Any, like: str = "") -> str:
+    """An HCL literal; a boolean stays a string where the original was one (launch templates)."""
+    if isinstance(value, bool):
+        word = "true" if value else "false"
+        return f'"{word}"' if like.startswith('"') else word
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(render(v) for v in value) + "]"
+    raise Unpatchable(f"cannot write {value!r} as HCL")
+
+
+def _string(value: str) -> str:
+    return json.dumps(value).replace("${", "$${").replace("%{", "%%{")
+
+
+def _set_value(target: AnySourced, value: Any) -> Edit:
+    if target.span is None:
+        raise Unpatchable("the value has no location in a file")
+    if target.origin is not Origin.DEFAULT:
+        span = target.span
+        return Edit(span.file, span.start, span.end, render(value, span.text))
+    return _insert(target.span, target.missing, render(value))
+
+
+def _insert(block: Span, path: tuple[str, ...], rendered: str) -> Edit:
+    """Insert `a { b = value }` (the missing path) before the closing brace of `block`."""
+    file, text = block.file, block.file.text
+    close = block.end - 1
+    if text[close] != "}":
+        raise Unpatchable("the block does not end with a closing brace")
+    indent = file.indent_at(block.start)
+    unit = _indent_unit(block, indent)
+    lines: list[str] = []
+    depth = 1
+    for name in path[:-1]:
+        lines.append(f"{indent}{unit * depth}{name} {{")
+        depth += 1
+    lines.append(f"{indent}{unit * depth}{path[-1]} = {rendered}")
+    for _ in path[:-1]:
+        depth -= 1
+        lines.append(f"{indent}{unit * depth}}}")
+    body = "\n".join(lines) + "\n"
+    line_start = file.line_start(close)
+    if text[line_start:close].strip() == "":
+        return Edit(file, line_start, line_start, body)
+    inner = text[text.index("{", block.start) + 1 : close]
+    if inner.strip() == "":  # `metadata_options {}`: open it up
+        return Edit(file, close - len(inner), close, "\n" + body + indent)
+    return Edit(file, close, close, "\n" + body + indent)
+
+
+def _indent_unit(block: Span, indent: str) -> str:
+    """The file's indentation step, read from the first indented line inside the block."""
+    text = block.file.text
+    for line in text[block.start : block.end].split("\n")[1:]:
+        stripped = line.lstrip(" \t")
+        if stripped and len(line) > len(indent) + 0 and line.startswith(indent):
+            step = line[len(indent) : len(line) - len(stripped)]
+            if step:
+                return step
+    return "  "
+
+
+def _in_list(span: Span) -> bool:
+    text = span.file.text
+    before = text[: span.start].rstrip()
+    after = text[span.end :].lstrip()
+    return before.endswith(("[", ",")) and after.startswith(("]", ","))
+
+
+def _remove_item(span: Span) -> Edit:
+    """Remove one element with its separator; a line holding only the element goes whole."""
+    file, text = span.file, span.file.text
+    start, end = span.start, span.end
+    j = end
+    while j < len(text) and text[j] in " \t":
+        j += 1
+    if j < len(text) and text[j] == ",":
+        end = j + 1
+        line_start = file.line_start(start)
+        k = end
+        while k < len(text) and text[k] in " \t":
+            k += 1
+        if text[line_start:start].strip() == "" and (k >= len(text) or text[k] == "\n"):
+            return Edit(file, line_start, min(k + 1, len(text)), "")  # the element's whole line
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        return Edit(file, start, end, "")
+    i = start
+    while i > 0 and text[i - 1] in " \t\r\n":
+        i -= 1
+    if i > 0 and text[i - 1] == ",":  # the last element: take the comma before it
+        return Edit(file, i - 1, end, "")
+    return Edit(file, start, end, "")  # the only element
+
+
+def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
+    """Remove a block's lines, the comment lines just above it, and one blank line."""
+    for sib in siblings:
+        text = sib.text
+        body = text[: span.start] + text[span.end :] if sib is span.file else text
+        if re.search(rf"\b{re.escape(address)}\b", body):
+            raise Unpatchable(f"{address} is referenced elsewhere; remove the references with it")
+    file, text = span.file, span.file.text
+    start = file.line_start(span.start)
+    while start > 0:
+        prev = file.line_start(start - 1)
+        line = text[prev : start - 1].strip()
+        if not (line.startswith("#") or line.startswith("//")):
+            break
+        start = prev
+    end = text.find("\n", span.end)
+    end = len(text) if end == -1 else end + 1
+    before_blank = start == 0 or text[file.line_start(start - 1) : start].strip() == ""
+    if before_blank and text[end : text.find("\n", end) + 1].strip() == "" and text.find("\n", end) != -1:
+        end = text.find("\n", end) + 1
+    return Edit(file, start, end, "")

@@ -1,0 +1,68 @@
+"""What a trait proposes, anchored on model values; a writer per format turns it into edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+from ..findings import Applicability
+from ..model.aws import Resource
+from ..model.values import Sourced
+
+AnySourced = Sourced[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NewInput:
+    """A value only the user knows, asked for through a new input (TF `variable`, CFN `Parameter`)."""
+
+    name: str  # preferred name; a writer adds a suffix when it is taken
+    description: str
+    ipv6: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetValue:
+    """Set an attribute: replace an explicit value, or insert it (and its missing blocks) when absent."""
+
+    target: AnySourced
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceWithInput:
+    target: AnySourced
+    input: NewInput
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceItem:
+    """Replace one value by several (`s3:*` → `s3:Get*`, `s3:List*`, `s3:Describe*`)."""
+
+    target: AnySourced
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveItem:
+    """Remove one element of a list (a policy ARN, a statement, a role of an attachment)."""
+
+    target: AnySourced
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveBlock:
+    """Remove a whole resource or nested block."""
+
+    target: Resource
+
+
+Action = Union[SetValue, ReplaceWithInput, ReplaceItem, RemoveItem, RemoveBlock]
+
+
+@dataclass(frozen=True, slots=True)
+class Remedy:
+    title: str
+    action: Action | None  # None: only a suggestion in words
+    applicability: Applicability
+    reason: str  # why this applicability

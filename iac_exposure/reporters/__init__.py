@@ -1,0 +1,1 @@
+"""Reporters: pure `render(report, ...) -> str`, imported only when chosen."""

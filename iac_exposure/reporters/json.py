@@ -1,0 +1,73 @@
+"""The stable JSON output (`schema_version: 1`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import __version__
+from ..api import Report, Result
+
+SCHEMA_VERSION = 1
+
+
+def finding_dict(result: Result) -> dict[str, Any]:
+    f, patch = result.finding, result.patch
+    loc = f.location or f.resource.span
+    return {
+        "trait": f.trait.id,
+        "category": f.trait.category.value,
+        "severity": f.trait.severity.value,
+        "title": f.trait.title,
+        "resource": f.resource.address,
+        "resource_type": f.resource.type,
+        "source_resource": f.source_resource.address,
+        "location": {
+            "file": loc.file.display if loc else None,
+            "start_line": loc.start_line if loc else None,
+            "end_line": loc.end_line if loc else None,
+        },
+        "message": f.message,
+        "remediation": patch.title if patch else f.trait.fix_title,
+        "patch": patch.diff if patch else None,
+        "applicability": patch.applicability.value if patch else None,
+        "applicability_reason": patch.reason if patch else None,
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    results = report.results
+    by_severity: dict[str, int] = {}
+    for r in results:
+        sev = r.finding.trait.severity.value
+        by_severity[sev] = by_severity.get(sev, 0) + 1
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "iac-exposure", "version": __version__},
+        "findings": [finding_dict(r) for r in results],
+        "exposures": [
+            {
+                "resource": e.resource,
+                "resource_type": e.resource_type,
+                "severity": e.severity.value,
+                "likelihood": e.likelihood,
+                "impact": e.impact,
+                "traits": list(e.traits),
+            }
+            for e in report.exposures
+        ],
+        "diagnostics": [
+            {"file": d.file, "line": d.line, "kind": d.kind, "message": d.message} for d in report.diagnostics
+        ],
+        "summary": {
+            "files_scanned": report.files_scanned,
+            "findings": len(results),
+            "by_severity": dict(sorted(by_severity.items())),
+            "exposures": len(report.exposures),
+            "diagnostics": len(report.diagnostics),
+        },
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2) + "\n"

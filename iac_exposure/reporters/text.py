@@ -1,0 +1,70 @@
+"""Text for people: grouped by file, `file:line`, trait, message, and the patch under it."""
+
+from __future__ import annotations
+
+from ..api import Report, group_by_file
+from ..findings import Applicability, Severity
+
+_COLOURS = {
+    Severity.CRITICAL: "\033[1;31m",
+    Severity.HIGH: "\033[31m",
+    Severity.MEDIUM: "\033[33m",
+    Severity.LOW: "\033[36m",
+}
+_RESET, _BOLD, _DIM, _GREEN, _RED, _CYAN = "\033[0m", "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[36m"
+
+
+def render(report: Report, colour: bool = False, show_patches: bool = True) -> str:
+    def c(code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if colour else text
+
+    out: list[str] = []
+    for file, results in sorted(group_by_file(report).items()):
+        out.append(c(_BOLD, file))
+        for result in results:
+            f = result.finding
+            line = f.location.start_line if f.location else (f.resource.span.start_line if f.resource.span else 0)
+            sev = f.trait.severity
+            out.append(
+                f"  {file}:{line}  {c(_COLOURS[sev], sev.value.upper())}  {c(_BOLD, f.trait.id)}  {f.resource.address}"
+            )
+            out.append(f"    {f.message}")
+            patch = result.patch
+            if patch is None or not show_patches:
+                continue
+            label = {
+                Applicability.SAFE: "fix",
+                Applicability.UNSAFE: "unsafe fix",
+                Applicability.DISPLAY_ONLY: "suggestion",
+            }[patch.applicability]
+            out.append(c(_DIM, f"    {label}: {patch.title} ({patch.reason})"))
+            for diff_line in (patch.diff or "").splitlines():
+                if diff_line.startswith(("+++", "---")):
+                    styled = c(_BOLD, diff_line)
+                elif diff_line.startswith("+"):
+                    styled = c(_GREEN, diff_line)
+                elif diff_line.startswith("-"):
+                    styled = c(_RED, diff_line)
+                elif diff_line.startswith("@@"):
+                    styled = c(_CYAN, diff_line)
+                else:
+                    styled = diff_line
+                out.append(f"      {styled}")
+        out.append("")
+    for d in report.diagnostics:
+        where = f"{d.file}:{d.line}" if d.line else d.file
+        out.append(f"{where}: {c(_RED, d.kind)}: {d.message}")
+    if report.exposures:
+        out.append(c(_BOLD, "Exposures"))
+        for e in report.exposures:
+            out.append(
+                f"  {c(_COLOURS[e.severity], e.severity.value.upper())}  {e.resource}  "
+                f"(likelihood {e.likelihood}, impact {e.impact}): {', '.join(e.traits)}"
+            )
+        out.append("")
+    n = len(report.results)
+    summary = f"{n} finding{'s' if n != 1 else ''} in {report.files_scanned} file{'s' if report.files_scanned != 1 else ''}"
+    if report.diagnostics:
+        summary += f", {len(report.diagnostics)} file(s) not analysed"
+    out.append(c(_BOLD, summary))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,66 @@
+"""Source files and spans. Positions are character offsets; lines are computed only when rendering."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(eq=False, slots=True)
+class SourceFile:
+    """One input file: its path (as the user names it) and its text."""
+
+    path: Path
+    text: str
+    _line_starts: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def display(self) -> str:
+        return self.path.as_posix()
+
+    def line_of(self, offset: int) -> int:
+        """1-based line of a character offset."""
+        if not self._line_starts:
+            starts = [0]
+            find = self.text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            self._line_starts = starts
+        return bisect.bisect_right(self._line_starts, offset)
+
+    def line_start(self, offset: int) -> int:
+        """Offset of the first character of the line holding `offset`."""
+        return self.text.rfind("\n", 0, offset) + 1
+
+    def indent_at(self, offset: int) -> str:
+        """The leading whitespace of the line holding `offset`."""
+        start = self.line_start(offset)
+        end = start
+        while end < len(self.text) and self.text[end] in " \t":
+            end += 1
+        return self.text[start:end]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open range of characters [start, end) in one file."""
+
+    file: SourceFile
+    start: int
+    end: int
+
+    @property
+    def start_line(self) -> int:
+        return self.file.line_of(self.start)
+
+    @property
+    def end_line(self) -> int:
+        # the last character of the span, not the position after it
+        return self.file.line_of(max(self.start, self.end - 1))
+
+    @property
+    def text(self) -> str:
+        return self.file.text[self.start : self.end]
