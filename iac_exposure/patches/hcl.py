@@ -131,6 +131,10 @@ def _insert(block: Span, path: tuple[str, ...], rendered: str) -> Edit:
     for _ in path[:-1]:
         depth -= 1
         lines.append(f"{indent}{unit * depth}}}")
+    if len(path) == 1:
+        at = _after_last_attribute(block)
+        if at is not None:
+            return Edit(file, at, at, _aligned(lines[0], text, at) + "\n")
     body = "\n".join(lines) + "\n"
     line_start = file.line_start(close)
     if text[line_start:close].strip() == "":
@@ -139,6 +143,46 @@ def _insert(block: Span, path: tuple[str, ...], rendered: str) -> Edit:
     if inner.strip() == "":  # `metadata_options {}`: open it up
         return Edit(file, close - len(inner), close, "\n" + body + indent)
     return Edit(file, close, close, "\n" + body + indent)
+
+
+_NESTED_BLOCK = re.compile(r'^[ \t]*[A-Za-z_][\w-]*(?:[ \t]+(?:"[^"\n]*"|[A-Za-z_][\w-]*))*[ \t]*\{[ \t]*$')
+_ATTRIBUTE = re.compile(r"^([ \t]*)([A-Za-z_][\w-]*)([ \t]*)=(?!=)")
+
+
+def _after_last_attribute(block: Span) -> int | None:
+    """Where a new attribute goes when the block has nested blocks: after the attributes, before the
+    first nested block (Terraform's style). None when the block has no nested block at its top level."""
+    text = block.file.text
+    body_start = text.index("{", block.start) + 1
+    depth, line_begin, last_attr_end = 0, body_start, None
+    pos = body_start
+    for line in text[body_start : block.end - 1].split("\n"):
+        if depth == 0:
+            if _NESTED_BLOCK.match(line):
+                return last_attr_end
+            if line.strip() and not line.strip().startswith(("#", "//")):
+                last_attr_end = None
+        depth += line.count("{") + line.count("[") + line.count("(")
+        depth -= line.count("}") + line.count("]") + line.count(")")
+        pos = line_begin + len(line) + 1
+        if depth == 0 and line.strip() and not line.strip().startswith(("#", "//")):
+            last_attr_end = pos
+        line_begin = pos
+    return None
+
+
+def _aligned(line: str, text: str, at: int) -> str:
+    """Pad `name = value` to the `=` column of the attribute just above it, as `terraform fmt` aligns."""
+    prev_start = text.rfind("\n", 0, at - 1) + 1
+    above = _ATTRIBUTE.match(text[prev_start : at - 1])
+    mine = _ATTRIBUTE.match(line)
+    if above is None or mine is None or len(above.group(1)) != len(mine.group(1)):
+        return line
+    column = len(above.group(1)) + len(above.group(2)) + len(above.group(3))
+    width = len(mine.group(1)) + len(mine.group(2))
+    if width >= column:
+        return line
+    return mine.group(1) + mine.group(2) + " " * (column - width) + line[mine.end() - 1 :]
 
 
 def _indent_unit(block: Span, indent: str) -> str:
@@ -204,6 +248,10 @@ def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
     end = text.find("\n", span.end)
     end = len(text) if end == -1 else end + 1
     before_blank = start == 0 or text[file.line_start(start - 1) : start].strip() == ""
-    if before_blank and text[end : text.find("\n", end) + 1].strip() == "" and text.find("\n", end) != -1:
-        end = text.find("\n", end) + 1
+    next_end = text.find("\n", end)
+    next_line = text[end : next_end if next_end != -1 else len(text)].strip()
+    if before_blank and next_line == "" and next_end != -1:
+        end = next_end + 1  # keep one blank line between neighbours, not two
+    elif before_blank and start > 0 and next_line.startswith("}"):
+        start = file.line_start(start - 1)  # the last block of its parent: no blank line before the brace
     return Edit(file, start, end, "")
