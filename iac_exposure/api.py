@@ -137,9 +137,10 @@ def _unique(findings: list[Finding]) -> Iterator[Finding]:
 def combined_patch(report: Report, unsafe: bool) -> tuple[str, int]:
     """All applicable patches as one diff per file, and how many unsafe ones were left out."""
     from .findings import Applicability
+    from .patches.edits import Edit
     from .patches.render import combined_diff
 
-    edits = []
+    edits: list[Edit] = []
     hidden = 0
     seen_unsafe: set[tuple[object, ...]] = set()
     for result in report.results:

@@ -40,8 +40,10 @@ def likelihood(traits: set[str]) -> str | None:
     internet = "internet-reachable" in traits
     if internet and traits & {"network-exploitable-cve", "remote-access-open", "imdsv1-allowed"}:
         return "very-high"
-    if internet or "network-exploitable-cve" in traits or (
-        "public-ip" in traits and traits & {"open-security-group", "remote-access-open"}
+    if (
+        internet
+        or "network-exploitable-cve" in traits
+        or ("public-ip" in traits and traits & {"open-security-group", "remote-access-open"})
     ):
         return "high"
     if traits & _MISCONFIGURATION:

@@ -43,7 +43,7 @@ def from_json(data: Any, at: AnySourced) -> AnySourced:
 
 
 def _statement(node: AnySourced) -> PolicyStatement:
-    body: dict[str, AnySourced] = node.value
+    body: dict[str, AnySourced] = node.value or {}
     effect = body.get("Effect") or Sourced(None, Origin.UNKNOWN, "Effect", node.span)
     principal = body.get("Principal")
     principals: tuple[AnySourced, ...] = ()

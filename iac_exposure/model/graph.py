@@ -133,7 +133,7 @@ class Model:
         if isinstance(ref, Ref):
             found = self.resources.get(ref.address)
             if isinstance(found, classes):
-                return found, True  # type: ignore[return-value]
+                return found, True
             return None, False
         if isinstance(ref, str):
             for klass in classes:

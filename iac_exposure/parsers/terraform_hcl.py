@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @dataclass(slots=True)
 class HclAttribute:
     name: str
-    expr: Tree  # the expression node
+    expr: Tree[Any]  # the expression node
     span: Span  # `name = expr`
     file: SourceFile
 
@@ -70,7 +70,7 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "syntax error"
 
 
-def _body(file: SourceFile, body: Tree) -> tuple[dict[str, HclAttribute], list[HclBlock]]:
+def _body(file: SourceFile, body: Tree[Any]) -> tuple[dict[str, HclAttribute], list[HclBlock]]:
     attributes: dict[str, HclAttribute] = {}
     blocks: list[HclBlock] = []
     for child in body.children:
@@ -83,9 +83,9 @@ def _body(file: SourceFile, body: Tree) -> tuple[dict[str, HclAttribute], list[H
     return attributes, blocks
 
 
-def _block(file: SourceFile, node: Tree) -> HclBlock:
+def _block(file: SourceFile, node: Tree[Any]) -> HclBlock:
     labels: list[str] = []
-    inner: Tree | None = None
+    inner: Tree[Any] | None = None
     for child in node.children:
         kind = getattr(child, "data", None)
         if kind == "body":
@@ -93,7 +93,9 @@ def _block(file: SourceFile, node: Tree) -> HclBlock:
         elif kind in ("identifier", "keyword", "literal_value"):
             labels.append(_name(child))
         elif kind == "string":
-            labels.append("".join(str(p.children[0]) for p in child.children if getattr(p, "data", None) == "string_part"))
+            labels.append(
+                "".join(str(p.children[0]) for p in child.children if getattr(p, "data", None) == "string_part")
+            )
     attributes, blocks = _body(file, inner) if inner is not None else ({}, [])
     return HclBlock(labels[0], tuple(labels[1:]), attributes, blocks, node_span(file, node), file)
 

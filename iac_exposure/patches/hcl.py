@@ -42,13 +42,13 @@ class Inputs:
 def _declaration(file: SourceFile, name: str, new: NewInput) -> Edit:
     text = file.text
     lead = "" if text.endswith("\n") or not text else "\n"
-    check = "can(cidrhost(var.%s, 0))" % name
+    check = f"can(cidrhost(var.{name}, 0))"
     block = (
         f'{lead}\nvariable "{name}" {{\n'
         f"  description = {_string(new.description)}\n"
         f"  type        = string\n\n"
         f"  validation {{\n"
-        f"    condition     = {check} && !endswith(var.{name}, \"/0\")\n"
+        f'    condition     = {check} && !endswith(var.{name}, "/0")\n'
         f'    error_message = "Must be a CIDR narrower than the whole internet."\n'
         f"  }}\n"
         f"}}\n"
@@ -242,7 +242,7 @@ def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
     while start > 0:
         prev = file.line_start(start - 1)
         line = text[prev : start - 1].strip()
-        if not (line.startswith("#") or line.startswith("//")):
+        if not line.startswith(("#", "//")):
             break
         start = prev
     end = text.find("\n", span.end)

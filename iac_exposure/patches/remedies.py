@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from ..findings import Applicability
 from ..model.aws import Resource
@@ -57,7 +57,7 @@ class RemoveBlock:
     target: Resource
 
 
-Action = Union[SetValue, ReplaceWithInput, ReplaceItem, RemoveItem, RemoveBlock]
+Action = SetValue | ReplaceWithInput | ReplaceItem | RemoveItem | RemoveBlock
 
 
 @dataclass(frozen=True, slots=True)

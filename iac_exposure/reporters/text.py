@@ -63,7 +63,9 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
             )
         out.append("")
     n = len(report.results)
-    summary = f"{n} finding{'s' if n != 1 else ''} in {report.files_scanned} file{'s' if report.files_scanned != 1 else ''}"
+    summary = (
+        f"{n} finding{'s' if n != 1 else ''} in {report.files_scanned} file{'s' if report.files_scanned != 1 else ''}"
+    )
     if report.diagnostics:
         summary += f", {len(report.diagnostics)} file(s) not analysed"
     out.append(c(_BOLD, summary))

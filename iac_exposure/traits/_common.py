@@ -52,9 +52,11 @@ def owner_of(value: AnySourced, compute: Compute) -> Resource:
     """The resource whose block holds a launch setting: the template when inherited from it."""
     tpl = compute.template
     span = value.span
-    if tpl is not None and tpl.span is not None and span is not None:
-        if span.file is tpl.span.file and tpl.span.start <= span.start < tpl.span.end:
-            return tpl
+    if (
+        tpl is not None and tpl.span is not None and span is not None
+        and span.file is tpl.span.file and tpl.span.start <= span.start < tpl.span.end
+    ):  # fmt: skip
+        return tpl
     return compute.resource
 
 

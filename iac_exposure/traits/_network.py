@@ -51,7 +51,7 @@ def port_range(from_port: AnySourced, to_port: AnySourced) -> tuple[int, int] | 
         return None
     if lo == -1 or hi == -1:
         return (0, 65535)
-    return (lo, hi if hi >= lo else lo)
+    return (lo, max(hi, lo))
 
 
 def admitted_ports(protocol: AnySourced, from_port: AnySourced, to_port: AnySourced, ports: list[int]) -> list[int]:

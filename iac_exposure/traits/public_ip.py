@@ -58,9 +58,7 @@ _LAUNCHED = (ComputeKind.INSTANCE, ComputeKind.SPOT_INSTANCE_REQUEST, ComputeKin
 def check(model: Model, config: Config) -> Iterator[Finding]:
     for compute in model.compute:
         for eip in compute.elastic_ips:
-            remedy = Remedy(
-                "Remove the Elastic IP", RemoveBlock(eip), Applicability.UNSAFE, "the address is released"
-            )
+            remedy = Remedy("Remove the Elastic IP", RemoveBlock(eip), Applicability.UNSAFE, "the address is released")
             message = f"Elastic IP {eip.address} is associated with the {compute.kind.value}"
             yield Finding(META, compute.resource, eip, eip.span, message, remedy)
         yield from _launch_ip(compute)
@@ -90,7 +88,11 @@ def _launch_ip(compute: Compute) -> Iterator[Finding]:
         flag = subnet.map_public_ip_on_launch
         if flag.value is True:
             where = flag.span if flag.explicit else subnet.span
-            why = "is a default subnet" if subnet.is_default and not flag.explicit else "has map_public_ip_on_launch = true"
+            why = (
+                "is a default subnet"
+                if subnet.is_default and not flag.explicit
+                else "has map_public_ip_on_launch = true"
+            )
             yield Finding(
                 META, compute.resource, subnet, where,
                 f"Subnet {subnet.address} {why}: the {compute.kind.value} gets a public IP", _no_public_ip(compute),
@@ -99,7 +101,11 @@ def _launch_ip(compute: Compute) -> Iterator[Finding]:
 
 def _no_public_ip(compute: Compute) -> Remedy:
     assoc = compute.settings.associate_public_ip_address
-    if assoc.origin is Origin.DEFAULT and isinstance(owner_of(assoc, compute), LaunchTemplate) and len(assoc.missing) > 1:
+    if (
+        assoc.origin is Origin.DEFAULT
+        and isinstance(owner_of(assoc, compute), LaunchTemplate)
+        and len(assoc.missing) > 1
+    ):
         return Remedy(
             "Set associate_public_ip_address = false on the template's primary network interface",
             None,

@@ -38,9 +38,10 @@ def _first_either(block: BlockReader, *names: str) -> AnySourced:
 
 def adapt_instance(res: ResourceBlock) -> Iterator[Resource]:
     r = res.reader
-    primary_eni = any(
-        ni.get("device_index").value in (0, "0") for ni in r.all("network_interface")
-    ) or r.nested("primary_network_interface").present
+    primary_eni = (
+        any(ni.get("device_index").value in (0, "0") for ni in r.all("network_interface"))
+        or r.nested("primary_network_interface").present
+    )
     settings = LaunchSettings(
         metadata_options=_metadata(r),
         associate_public_ip_address=r.get_bool("associate_public_ip_address"),

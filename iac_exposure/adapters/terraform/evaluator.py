@@ -12,12 +12,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...model.values import Origin, Ref, Sourced, unknown
-from ..policy import from_json
 from ...parsers.terraform_hcl import HclAttribute, HclBlock, node_span
 from ...source import SourceFile, Span
+from ..policy import from_json
 
 if TYPE_CHECKING:
-    from lark import Token, Tree
+    from lark import Tree
 
 AnySourced = Sourced[Any]
 _MAX_DEPTH = 64
@@ -28,7 +28,9 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 class Scope:
     """What names mean in one module: its variables, locals and resources."""
 
-    def __init__(self, variables: dict[str, HclBlock], locals_: dict[str, HclAttribute], resource_types: set[str]) -> None:
+    def __init__(
+        self, variables: dict[str, HclBlock], locals_: dict[str, HclAttribute], resource_types: set[str]
+    ) -> None:
         self.variables = variables
         self.locals = locals_
         self.resource_types = resource_types
@@ -80,7 +82,7 @@ class Evaluator:
     def attribute(self, attr: HclAttribute) -> AnySourced:
         return self.evaluate(attr.expr, attr.file, attr.name)
 
-    def evaluate(self, node: Tree, file: SourceFile, key: str) -> AnySourced:
+    def evaluate(self, node: Tree[Any], file: SourceFile, key: str) -> AnySourced:
         self._depth += 1
         try:
             if self._depth > _MAX_DEPTH:
@@ -91,7 +93,7 @@ class Evaluator:
 
     # -- dispatch -------------------------------------------------------------------------------------
 
-    def _eval(self, node: Tree, file: SourceFile, key: str) -> AnySourced:
+    def _eval(self, node: Tree[Any], file: SourceFile, key: str) -> AnySourced:
         kind = node.data
         span = node_span(file, node)
         handler = _HANDLERS.get(kind)
@@ -102,7 +104,7 @@ class Evaluator:
     def _known(self, value: Any, key: str, span: Span) -> AnySourced:
         return Sourced(value, Origin.EXPLICIT, key, span)
 
-    def _expr_term(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _expr_term(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         inner = [c for c in node.children if hasattr(c, "data") and c.data != "new_line_or_comment"]
         if len(inner) != 1:
             return unknown(key, span)
@@ -112,17 +114,17 @@ class Evaluator:
             return Sourced(value.value, value.origin, key, span, value.missing, value.via)
         return value
 
-    def _int(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _int(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         return self._known(int(str(node.children[0])), key, span)
 
-    def _float(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _float(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         return self._known(float(str(node.children[0])), key, span)
 
-    def _literal(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _literal(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         word = str(node.children[0])
         return self._known({"true": True, "false": False}.get(word), key, span)
 
-    def _string(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _string(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         parts: list[str] = []
         for part in node.children:
             if getattr(part, "data", None) != "string_part":
@@ -136,10 +138,10 @@ class Evaluator:
                     return unknown(key, span, value.via)
                 parts.append(_to_string(value.value))
             else:
-                parts.append(_unescape(piece))
+                parts.append(_unescape(piece))  # a Token
         return self._known("".join(parts), key, span)
 
-    def _heredoc(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _heredoc(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         raw = str(node.children[0])
         first_nl = raw.index("\n")
         body = raw[first_nl + 1 :].rstrip("\r\n")
@@ -153,13 +155,13 @@ class Evaluator:
             body = "\n".join(ln[cut:] for ln in lines)
         return self._known(body.replace("$${", "${").replace("%%{", "%{"), key, span)
 
-    def _tuple(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _tuple(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         items = tuple(
             self.evaluate(c, file, key) for c in node.children if hasattr(c, "data") and c.data != "new_line_or_comment"
         )
         return self._known(items, key, span)
 
-    def _object(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _object(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         result: dict[str, AnySourced] = {}
         for elem in node.children:
             if getattr(elem, "data", None) != "object_elem":
@@ -171,23 +173,27 @@ class Evaluator:
             result[name] = self.evaluate(value_node, file, name)
         return self._known(result, key, span)
 
-    def _object_key(self, node: Tree, file: SourceFile) -> str | None:
+    def _object_key(self, node: Tree[Any], file: SourceFile) -> str | None:
         expr = node.children[0]
         if not hasattr(expr, "data"):
             return str(expr)  # a keyword used as a key
-        if expr.data == "expr_term" and len(expr.children) == 1 and getattr(expr.children[0], "data", None) == "identifier":
+        if (
+            expr.data == "expr_term"
+            and len(expr.children) == 1
+            and getattr(expr.children[0], "data", None) == "identifier"
+        ):
             return str(expr.children[0].children[0])  # bare identifiers are literal keys
         value = self.evaluate(expr, file, "")
         return _to_string(value.value) if value.known and isinstance(value.value, (str, int, float, bool)) else None
 
-    def _conditional(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _conditional(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         exprs = [c for c in node.children if hasattr(c, "data") and c.data != "new_line_or_comment"]
         cond = self.evaluate(exprs[0], file, key)
         if not cond.known or not isinstance(cond.value, bool):
             return unknown(key, span, cond.via)
         return self.evaluate(exprs[1] if cond.value else exprs[2], file, key)
 
-    def _unary(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _unary(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         op = str(node.children[0])
         value = self.evaluate(node.children[1], file, key)
         if op == "-" and value.known and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
@@ -196,7 +202,7 @@ class Evaluator:
             return self._known(not value.value, key, span)
         return unknown(key, span, value.via)
 
-    def _binary(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _binary(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         left = self.evaluate(node.children[0], file, key)
         term = node.children[1]
         parts = [c for c in term.children if hasattr(c, "data") and c.data != "new_line_or_comment"]
@@ -210,7 +216,7 @@ class Evaluator:
         except (TypeError, ZeroDivisionError):
             return unknown(key, span)
 
-    def _traversal(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _traversal(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         root, steps = _flatten(node)
         if root is None:
             return unknown(key, span)
@@ -242,7 +248,7 @@ class Evaluator:
                 return unknown(key, span, value.via)
             index = step if isinstance(step, int) else self.evaluate(step, file, key).value
             inner = value.value
-            if isinstance(inner, tuple) and isinstance(index, int) and 0 <= index < len(inner):
+            if isinstance(inner, tuple) and isinstance(index, int) and 0 <= index < len(inner):  # noqa: SIM114 (mypy narrows each branch separately)
                 value = inner[index]
             elif isinstance(inner, dict) and isinstance(index, str) and index in inner:
                 value = inner[index]
@@ -250,13 +256,17 @@ class Evaluator:
                 return unknown(key, span, value.via)
         return value
 
-    def _call(self, node: Tree, file: SourceFile, key: str, span: Span) -> AnySourced:
+    def _call(self, node: Tree[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         name = str(node.children[0].children[0])
         args_node = next((c for c in node.children if getattr(c, "data", None) == "arguments"), None)
         if args_node is not None and any(not hasattr(c, "data") and str(c) == "..." for c in args_node.children):
             return unknown(key, span)
         args = (
-            [self.evaluate(c, file, key) for c in args_node.children if hasattr(c, "data") and c.data != "new_line_or_comment"]
+            [
+                self.evaluate(c, file, key)
+                for c in args_node.children
+                if hasattr(c, "data") and c.data != "new_line_or_comment"
+            ]
             if args_node is not None
             else []
         )
@@ -274,7 +284,7 @@ class Evaluator:
         return self._known(result, key, span)
 
 
-def _flatten(node: Tree) -> tuple[Any, list[Any]]:
+def _flatten(node: Tree[Any]) -> tuple[Any, list[Any]]:
     """`a.b[0].c` → (identifier a, ["b", <index expr>, "c"]); None root for splats."""
     steps: list[Any] = []
     while True:
@@ -300,7 +310,7 @@ def _flatten(node: Tree) -> tuple[Any, list[Any]]:
             return node, list(reversed(steps))
 
 
-def _unescape(token: Token) -> str:
+def _unescape(token: Any) -> str:
     text = str(token)
     if token.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
         return text[1:]

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...model.aws import IamRole, InlinePolicy, InstanceProfile, ManagedPolicy, PolicyAttachment, PolicyDocument, Resource
+from ...model.aws import (
+    IamRole,
+    InlinePolicy,
+    InstanceProfile,
+    ManagedPolicy,
+    PolicyAttachment,
+    PolicyDocument,
+    Resource,
+)
 from ...model.values import Origin, Ref, Sourced
 from ..policy import policy_document
 from .common import ResourceBlock, as_list
@@ -18,7 +26,15 @@ def adapt_role(res: ResourceBlock) -> Iterator[Resource]:
     r = res.reader
     role_ref = Sourced(Ref(res.address), Origin.EXPLICIT, "role", r.span)
     inline = tuple(
-        InlinePolicy(f"{res.address}.inline_policy[{i}]", res.type, res.name, block.span, (), role_ref, _document(block.get("policy")))
+        InlinePolicy(
+            f"{res.address}.inline_policy[{i}]",
+            res.type,
+            res.name,
+            block.span,
+            (),
+            role_ref,
+            _document(block.get("policy")),
+        )
         for i, block in enumerate(r.all("inline_policy"))
         if block.get("policy").origin is not Origin.DEFAULT
     )

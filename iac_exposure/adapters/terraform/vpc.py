@@ -156,12 +156,14 @@ def adapt_network_acl_rule(res: ResourceBlock) -> Iterator[Resource]:
 
 def adapt_network_acl_association(res: ResourceBlock) -> Iterator[Resource]:
     r = res.reader
-    yield NetworkAclAssociation(res.address, res.type, res.name, r.span, (), r.get("network_acl_id"), r.get("subnet_id"))
+    yield NetworkAclAssociation(
+        res.address, res.type, res.name, r.span, (), r.get("network_acl_id"), r.get("subnet_id")
+    )
 
 
 def adapt_subnet(res: ResourceBlock) -> Iterator[Resource]:
     r = res.reader
     is_default = res.type == "aws_default_subnet"
     # default subnets of the default VPC assign public IPs unless told otherwise
-    public = r.get_bool("map_public_ip_on_launch", True if is_default else False)
+    public = r.get_bool("map_public_ip_on_launch", is_default)
     yield Subnet(res.address, res.type, res.name, r.span, (), public, is_default, r.get("vpc_id"))
