@@ -9,20 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
+from .diagnostics import Diagnostic
 from .exposures import Exposure, exposures
 from .findings import Finding
 from .patches.render import Patch, Patcher
+from .readers import Reader
 from .source import SourceFile
 
 _SKIP_DIRS = {".git", ".terraform", ".venv", "node_modules", "__pycache__"}
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
-    file: str
-    line: int | None
-    kind: str  # "parse-error" | "read-error" | "internal-error"
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,63 +46,57 @@ def display_path(path: Path) -> Path:
     return Path(rel) if not rel.startswith("..") else path.absolute()
 
 
-def discover(paths: Iterable[str]) -> tuple[dict[Path, list[Path]], set[Path] | None]:
-    """Module directories and their `.tf` files; the files to report on when files were named."""
-    modules: dict[Path, list[Path]] = {}
+def discover(paths: Iterable[str], readers: tuple[Reader, ...]) -> tuple[dict[str, list[Path]], set[Path] | None]:
+    """The files each reader claims; the files to report on when only files were named (changed-files mode)."""
+    claimed: dict[str, list[Path]] = defaultdict(list)
     named: set[Path] = set()
     whole_dirs = False
+
+    def offer(path: Path) -> bool:
+        for reader in readers:
+            if reader.claims(path):
+                claimed[reader.name].append(display_path(path))
+                return True
+        return False
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             whole_dirs = True
             for dirpath, dirnames, filenames in os.walk(path):
                 dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-                tf = sorted(Path(dirpath) / f for f in filenames if f.endswith(".tf"))
-                if tf:
-                    modules[display_path(Path(dirpath))] = [display_path(p) for p in tf]
+                for name in sorted(filenames):
+                    offer(Path(dirpath) / name)
         elif path.is_file():
-            if path.suffix == ".tf":
-                directory = display_path(path.parent)
-                if directory not in modules:
-                    modules[directory] = [display_path(p) for p in sorted(path.parent.glob("*.tf")) if p.is_file()]
+            if offer(path):
                 named.add(display_path(path))
         else:
             raise UsageError(f"no such file or directory: {raw}")
-    return modules, (None if whole_dirs or not named else named)
+    return claimed, (None if whole_dirs or not named else named)
 
 
 def scan(paths: Iterable[str], config: Config) -> Report:
     from . import traits
-    from .adapters.terraform.module import adapt_module
     from .model.graph import Model
-    from .parsers import ParseError
-    from .parsers.terraform_hcl import parse
+    from .readers import readers
 
     report = Report()
-    modules, only = discover(paths)
+    available = readers()
+    claimed, only = discover(paths, available)
     findings: list[Finding] = []
-    loaded: dict[str, list[SourceFile]] = {}
-    for directory, files in sorted(modules.items()):
-        blocks = []
-        sources: list[SourceFile] = []
-        for path in files:
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                report.diagnostics.append(Diagnostic(path.as_posix(), None, "read-error", str(exc)))
-                continue
-            source = SourceFile(path, text)
-            sources.append(source)
-            report.files_scanned += 1
-            try:
-                blocks.extend(parse(source))
-            except ParseError as exc:
-                report.diagnostics.append(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
-        loaded[directory.as_posix()] = sources
-        model = Model(adapt_module(blocks))
-        for module in traits.TRAITS:
-            if config.wants(module.META.id):
-                findings.extend(module.check(model, config))
+    loaded: list[SourceFile] = []
+    for reader in available:
+        files = claimed.get(reader.name)
+        if not files:
+            continue
+        for unit in reader.units(files, config):
+            report.diagnostics.extend(unit.diagnostics)
+            report.files_scanned += len(unit.files)
+            loaded.extend(unit.files)
+            model = Model(unit.resources)
+            for module in traits.TRAITS:
+                if config.wants(module.META.id):
+                    findings.extend(module.check(model, config))
     findings = list(_unique(findings))
     if only is not None:
         findings = [f for f in findings if _file_of(f) in only]

@@ -13,6 +13,7 @@ class SourceFile:
 
     path: Path
     text: str
+    format: str = ""  # which writer patches it: "hcl", "cfn-yaml", "cfn-json", "json"
     _line_starts: list[int] = field(default_factory=list, repr=False)
 
     @property

@@ -10,12 +10,9 @@ from ..model.values import Origin, Sourced
 from ..source import SourceFile, Span
 from .edits import Edit
 from .remedies import Action, NewInput, RemoveBlock, RemoveItem, ReplaceItem, ReplaceWithInput, SetValue
+from .render import PatchContext, Unpatchable
 
 AnySourced = Sourced[Any]
-
-
-class Unpatchable(Exception):
-    """The remedy cannot be written as an edit here; the reason is shown to the user."""
 
 
 class Inputs:
@@ -56,7 +53,9 @@ def _declaration(file: SourceFile, name: str, new: NewInput) -> Edit:
     return Edit(file, len(text), len(text), block)
 
 
-def edits(action: Action, inputs: Inputs, siblings: list[SourceFile]) -> list[Edit]:
+def edits(action: Action, ctx: PatchContext) -> list[Edit]:
+    inputs: Inputs = ctx.memo.setdefault("hcl.inputs", Inputs())
+    siblings = ctx.siblings
     if isinstance(action, SetValue):
         return [_set_value(action.target, action.value)]
     if isinstance(action, ReplaceWithInput):

@@ -1,0 +1,13 @@
+"""Why a file could not be analysed (a diagnostic, never a crash)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    file: str
+    line: int | None
+    kind: str  # "parse-error" | "read-error" | "internal-error" | …
+    message: str
