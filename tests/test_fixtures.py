@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import hcl2
@@ -27,8 +28,21 @@ CASES = sorted(
     for d in FIXTURES.glob("*/*")
     if d.is_dir() and d.name.replace("_", "-") in by_id()
 )
-_FAIL = re.compile(r'^resource\s+"[\w-]+"\s+"(fail_\w+)"', re.MULTILINE)
-_PASS = re.compile(r'^resource\s+"[\w-]+"\s+"(pass_\w+)"', re.MULTILINE)
+
+
+def _terraform_names(prefix: str, text: str) -> set[str]:
+    return set(re.findall(rf'^resource\s+"[\w-]+"\s+"({prefix}_\w+)"', text, re.MULTILINE))
+
+
+def _hcl_parses(path: Path) -> None:
+    hcl2.parses_to_tree(path.read_text())
+
+
+# Per format: the files of a case, how to read the expected fail/pass names from them, how to check that
+# a patched file still parses. Reported resources are matched by `Resource.name`.
+FORMATS: dict[str, tuple[str, Callable[[str, str], set[str]], Callable[[Path], None]]] = {
+    "terraform": ("*.tf", _terraform_names, _hcl_parses),
+}
 
 
 def _trait(case: Path) -> str:
@@ -39,8 +53,9 @@ def _scan(case: Path) -> Report:
     return scan([f"fixtures/{case.as_posix()}"], Config(select=frozenset({_trait(case)})))
 
 
-def _names(pattern: re.Pattern[str], case: Path) -> set[str]:
-    return {name for f in sorted((FIXTURES / case).glob("*.tf")) for name in pattern.findall(f.read_text())}
+def _names(prefix: str, case: Path) -> set[str]:
+    pattern, names, _ = FORMATS[case.parts[0]]
+    return {name for f in sorted((FIXTURES / case).glob(pattern)) for name in names(prefix, f.read_text())}
 
 
 def test_every_trait_has_terraform_fixtures() -> None:
@@ -52,9 +67,9 @@ def test_reports_exactly_the_fail_resources(case: Path, workdir: Path) -> None:
     report = _scan(case)
     assert not report.diagnostics
     reported = {r.finding.resource.name for r in report.results}
-    assert _names(_FAIL, case), "a fixture directory without fail_ cases tests nothing"
-    assert _names(_PASS, case), "a fixture directory without pass_ cases tests nothing"
-    assert reported == _names(_FAIL, case)
+    assert _names("fail", case), "a fixture directory without fail cases tests nothing"
+    assert _names("pass", case), "a fixture directory without pass cases tests nothing"
+    assert reported == _names("fail", case)
     assert {r.finding.trait.id for r in report.results} == {_trait(case)}
 
 
@@ -73,8 +88,9 @@ def test_patch_applies_parses_and_clears(case: Path, workdir: Path, diff_snapsho
     (workdir / "all.diff").write_text(diff)
     subprocess.run(["git", "apply", "--check", "all.diff"], cwd=workdir, check=True)
     subprocess.run(["git", "apply", "all.diff"], cwd=workdir, check=True)
-    for tf in (workdir / "fixtures" / case).glob("*.tf"):
-        hcl2.parses_to_tree(tf.read_text())  # still parses
+    pattern, _, still_parses = FORMATS[case.parts[0]]
+    for patched in (workdir / "fixtures" / case).glob(pattern):
+        still_parses(patched)
 
     unpatched = {
         (r.finding.resource.address, r.finding.message)
