@@ -76,9 +76,8 @@ def discover(paths: Iterable[str], readers: tuple[Reader, ...]) -> tuple[dict[st
 
 
 def scan(paths: Iterable[str], config: Config) -> Report:
-    from . import traits
-    from .model.graph import Model
     from .readers import readers
+    from .variants import unit_findings
 
     report = Report()
     available = readers()
@@ -93,15 +92,13 @@ def scan(paths: Iterable[str], config: Config) -> Report:
             report.diagnostics.extend(unit.diagnostics)
             report.files_scanned += len(unit.files)
             loaded.extend(unit.files)
-            model = Model(unit.resources)
-            for module in traits.TRAITS:
-                if config.wants(module.META.id):
-                    findings.extend(module.check(model, config))
+            findings.extend(unit_findings(unit, config))
     findings = list(_unique(findings))
     if only is not None:
         findings = [f for f in findings if _file_of(f) in only]
     findings.sort(key=lambda f: f.sort_key)
     patcher = Patcher(loaded)
+    patcher.plan(findings)
     report.results = [Result(f, patcher.patch(f)) for f in findings]
     report.exposures = exposures(findings)
     return report

@@ -11,6 +11,8 @@ class Config:
     ignore: frozenset[str] = frozenset()
     # the account's IMDS default; "required" silences the unset (not the explicit "optional") case
     imds_account_default: str = "no-preference"
+    # CloudFormation parameter values (`--parameter NAME=VALUE`), used instead of the parameters' defaults
+    parameters: tuple[tuple[str, str], ...] = ()
 
     def wants(self, trait_id: str) -> bool:
         return (not self.select or trait_id in self.select) and trait_id not in self.ignore

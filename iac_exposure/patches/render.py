@@ -35,9 +35,9 @@ class PatchContext:
 
 
 def writer_for(file: SourceFile) -> ModuleType:
-    from . import hcl
+    from . import cfn_json, cfn_yaml, hcl
 
-    writers: dict[str, ModuleType] = {"hcl": hcl}
+    writers: dict[str, ModuleType] = {"hcl": hcl, "cfn-yaml": cfn_yaml, "cfn-json": cfn_json}
     writer = writers.get(file.format)
     if writer is None:
         raise Unpatchable(f"no patch writer for {file.display}")
@@ -52,6 +52,12 @@ class Patcher:
         for file in files:
             self.by_dir[file.path.parent.as_posix()].append(file)
         self.memo: dict[str, Any] = {}
+
+    def plan(self, findings: list[Finding]) -> None:
+        """A first pass over every finding, so writers know all the inputs a file's patches declare before
+        writing any (a new CloudFormation Parameters section declares them together)."""
+        for finding in findings:
+            self.patch(finding)
 
     def patch(self, finding: Finding) -> Patch | None:
         remedy = finding.remedy

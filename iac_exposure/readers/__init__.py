@@ -19,6 +19,15 @@ if TYPE_CHECKING:
     from ..config import Config
 
 
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One reading of a unit under assumptions the scan cannot decide (a CloudFormation condition that depends
+    on a value only the deployment knows). A finding that holds in some variants only says what it assumes."""
+
+    assumptions: tuple[tuple[str, str], ...]  # (what, value): ("condition AllowSsh", "true")
+    resources: list[Resource]
+
+
 @dataclass(slots=True)
 class Unit:
     """Files analysed together, and what came of them."""
@@ -26,6 +35,8 @@ class Unit:
     files: list[SourceFile] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # when set, each variant is analysed as a model of its own instead of `resources`
+    variants: list[Variant] = field(default_factory=list)
 
 
 class Reader(Protocol):
@@ -48,6 +59,6 @@ def read_text(path: Path, unit: Unit) -> str | None:
 
 
 def readers() -> tuple[Reader, ...]:
-    from . import terraform
+    from . import cloudformation, terraform
 
-    return (terraform.READER,)
+    return (terraform.READER, cloudformation.READER)

@@ -38,7 +38,7 @@ from collections.abc import Iterator
 
 from ..config import Config
 from ..findings import Applicability, Category, Finding, Severity, TraitMeta
-from ..model.aws import ComputeKind, LaunchTemplate
+from ..model.aws import ComputeKind, Subnet
 from ..model.graph import Compute, Model
 from ..model.values import Origin
 from ..patches.remedies import Remedy, RemoveBlock, SetValue
@@ -52,7 +52,10 @@ META = TraitMeta(
     fix_title="Do not assign a public IP address",
 )
 
-_LAUNCHED = (ComputeKind.INSTANCE, ComputeKind.SPOT_INSTANCE_REQUEST, ComputeKind.AUTOSCALING_GROUP)
+_LAUNCHED = (
+    ComputeKind.INSTANCE, ComputeKind.SPOT_INSTANCE_REQUEST, ComputeKind.AUTOSCALING_GROUP, ComputeKind.SPOT_FLEET,
+    ComputeKind.EC2_FLEET,
+)  # fmt: skip
 
 
 def check(model: Model, config: Config) -> Iterator[Finding]:
@@ -71,7 +74,7 @@ def _launch_ip(compute: Compute) -> Iterator[Finding]:
             source = owner_of(assoc, compute)
             yield Finding(
                 META, compute.resource, source, assoc.span,
-                f"associate_public_ip_address is true on the {compute.kind.value}", _no_public_ip(compute),
+                f"{assoc.key} is true on the {compute.kind.value}", _no_public_ip(compute),
             )  # fmt: skip
         return
     if assoc.origin is Origin.UNKNOWN or compute.settings.existing_primary_interface or compute.kind not in _LAUNCHED:
@@ -88,34 +91,33 @@ def _launch_ip(compute: Compute) -> Iterator[Finding]:
         flag = subnet.map_public_ip_on_launch
         if flag.value is True:
             where = flag.span if flag.explicit else subnet.span
-            why = (
-                "is a default subnet"
-                if subnet.is_default and not flag.explicit
-                else "has map_public_ip_on_launch = true"
-            )
+            why = "is a default subnet" if subnet.is_default and not flag.explicit else f"has {flag.key} = true"
             yield Finding(
                 META, compute.resource, subnet, where,
-                f"Subnet {subnet.address} {why}: the {compute.kind.value} gets a public IP", _no_public_ip(compute),
+                f"Subnet {subnet.address} {why}: the {compute.kind.value} gets a public IP",
+                _no_public_ip(compute, subnet),
             )  # fmt: skip
 
 
-def _no_public_ip(compute: Compute) -> Remedy:
+def _no_public_ip(compute: Compute, subnet: Subnet | None = None) -> Remedy:
     assoc = compute.settings.associate_public_ip_address
-    if (
-        assoc.origin is Origin.DEFAULT
-        and isinstance(owner_of(assoc, compute), LaunchTemplate)
-        and len(assoc.missing) > 1
-    ):
+    refresh = " (instances of an auto scaling group need an instance refresh)" if compute.template else ""
+    reason = "the instance loses its public address and needs another path to and from the internet" + refresh
+    # the flag belongs to a network interface the source does not declare (or a block that has no such flag):
+    # writing it alone is impossible, so stop the subnet assigning public IPs instead when it says it does
+    if assoc.origin is Origin.DEFAULT and len(assoc.missing) != 1:
+        if subnet is not None and subnet.map_public_ip_on_launch.explicit:
+            flag = subnet.map_public_ip_on_launch
+            return Remedy(
+                f"Set {flag.key} to false on {subnet.address}",
+                SetValue(flag, False),
+                Applicability.UNSAFE,
+                "every instance launched into the subnet stops getting a public address",
+            )
         return Remedy(
-            "Set associate_public_ip_address = false on the template's primary network interface",
+            f"Set {assoc.key} to false on the primary network interface",
             None,
             Applicability.DISPLAY_ONLY,
-            "adding a network interface to a launch template moves its security groups and subnet onto it",
+            "adding a network interface moves the security groups and subnet onto it",
         )
-    refresh = " (instances of an auto scaling group need an instance refresh)" if compute.template else ""
-    return Remedy(
-        META.fix_title,
-        SetValue(assoc, False),
-        Applicability.UNSAFE,
-        "the instance loses its public address and needs another path to and from the internet" + refresh,
-    )
+    return Remedy(META.fix_title, SetValue(assoc, False), Applicability.UNSAFE, reason)
