@@ -7,8 +7,10 @@ had no applicable patch.
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,10 +40,32 @@ def _hcl_parses(path: Path) -> None:
     hcl2.parses_to_tree(path.read_text())
 
 
+def _cfn_names(prefix: str, text: str) -> set[str]:
+    from cfnlint.decode import decode_str
+
+    template, _ = decode_str(text)
+    return {name for name in template.get("Resources", {}) if name.startswith(prefix.capitalize())}
+
+
+@functools.cache
+def cfn_lint_errors(text: str) -> Counter[tuple[str, str]]:
+    """cfn-lint's errors (not warnings) on a template, by rule and message."""
+    import cfnlint.api
+
+    return Counter((m.rule.id, m.message) for m in cfnlint.api.lint(text) if m.rule.id.startswith("E"))
+
+
+def _cfn_lint_no_new_errors(patched: Path) -> None:
+    original = FIXTURES.joinpath(*patched.parts[-3:]).read_text()
+    new = cfn_lint_errors(patched.read_text()) - cfn_lint_errors(original)
+    assert not new, f"cfn-lint errors the patch added to {patched.name}: {sorted(new)}"
+
+
 # Per format: the files of a case, how to read the expected fail/pass names from them, how to check that
 # a patched file still parses. Reported resources are matched by `Resource.name`.
 FORMATS: dict[str, tuple[str, Callable[[str, str], set[str]], Callable[[Path], None]]] = {
     "terraform": ("*.tf", _terraform_names, _hcl_parses),
+    "cloudformation": ("*.*", _cfn_names, _cfn_lint_no_new_errors),
 }
 
 

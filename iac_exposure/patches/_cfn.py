@@ -237,7 +237,7 @@ def _own_span(target: AnySourced) -> Span:
 def _set_value(target: AnySourced, value: Any, ctx: PatchContext, style: Style) -> Edit:
     if target.origin is Origin.DEFAULT:
         if target.span is None or target.via is not None or not target.missing:
-            why = f"it is left out by {target.via}" if target.via else f"{target.key} cannot be set there"
+            why = f"it is left out by {target.via}" if target.via else f"the resource has no {target.key} to set"
             raise Unpatchable(why)
         tree = tree_of(target.span.file, ctx)
         mapping = tree.mapping(target.span)
