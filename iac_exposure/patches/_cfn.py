@@ -33,6 +33,7 @@ class Located:
     node: Node
     parent: Node | None
     key: str | None  # the member name, when the node is a mapping member
+    argument_of: str | None = None  # the intrinsic function whose argument list holds the node
 
 
 class Tree:
@@ -51,10 +52,10 @@ class Tree:
         self._by_span: dict[tuple[int, int], list[Located]] = {}
         self._index(self.root, None, None)
 
-    def _index(self, node: Node, parent: Node | None, key: str | None) -> None:
+    def _index(self, node: Node, parent: Node | None, key: str | None, argument_of: str | None = None) -> None:
         if not node.exact:
             return
-        located = Located(node, parent, key)
+        located = Located(node, parent, key, argument_of)
         self._by_span.setdefault((node.span.start, node.span.end), []).append(located)
         if node.entry != node.span:
             self._by_span.setdefault((node.entry.start, node.entry.end), []).append(located)
@@ -62,8 +63,9 @@ class Tree:
             for name, child in node.value.items():
                 self._index(child, node, name)
         elif isinstance(node.value, tuple):
+            function = key if key is not None and (key == "Ref" or key.startswith("Fn::")) else None
             for child in node.value:
-                self._index(child, node, None)
+                self._index(child, node, None, function)
 
     def _at(self, span: Span) -> list[Located]:
         if span.file is not self.file and span.file.path != self.file.path:
@@ -89,6 +91,8 @@ class Tree:
         """The list element whose text is `span`, with its list."""
         for found in self._at(span):
             if found.parent is not None and isinstance(found.parent.value, tuple) and found.node.span == span:
+                if found.argument_of is not None:
+                    raise Unpatchable(f"the value is an argument of {found.argument_of}; change it there")
                 return found
         raise Unpatchable("the list element was not found in the template")
 
