@@ -38,6 +38,10 @@ def main() -> None:
     "--imds-account-default", type=click.Choice(["no-preference", "optional", "required"]), default="no-preference",
     show_default=True, help="The account's IMDS default; 'required' silences unset http_tokens.",
 )  # fmt: skip
+@click.option(
+    "--parameter", "parameters", multiple=True, metavar="NAME=VALUE",
+    help="A CloudFormation parameter value, used instead of its Default (repeatable).",
+)  # fmt: skip
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
 def scan(
@@ -50,10 +54,11 @@ def scan(
     show_diff: bool,
     unsafe_fixes: bool,
     imds_account_default: str,
+    parameters: tuple[str, ...],
     color: bool | None,
     quiet: bool,
 ) -> None:
-    """Scan Terraform files and directories (default: the current directory)."""
+    """Scan Terraform and CloudFormation files and directories (default: the current directory)."""
     from .api import UsageError, combined_patch
     from .api import scan as run_scan
     from .config import Config
@@ -64,7 +69,12 @@ def scan(
     for trait in sorted(chosen | dropped):
         if trait not in known:
             raise click.UsageError(f"unknown trait {trait!r}; see `iac-exposure traits`")
-    config = Config(select=chosen, ignore=dropped, imds_account_default=imds_account_default)
+    config = Config(
+        select=chosen,
+        ignore=dropped,
+        imds_account_default=imds_account_default,
+        parameters=_parameters(parameters),
+    )
     try:
         report = run_scan(paths or (".",), config)
     except UsageError as exc:
@@ -90,6 +100,16 @@ def scan(
         sys.exit(2)
     if any(_SEVERITIES.index(r.finding.trait.severity.value) >= threshold for r in report.results):
         sys.exit(1)
+
+
+def _parameters(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{value!r} is not NAME=VALUE", param_hint="--parameter")
+        pairs.append((name.strip(), rest))
+    return tuple(pairs)
 
 
 def _emit(text: str, output: str | None) -> None:

@@ -120,7 +120,9 @@ class _Converter:
         if isinstance(obj, (dict, list)):
             if marked is not None:
                 return self.collection(obj, marked[0], marked[1], key_start, outer)
-            return self.collection(obj, self.skip(hint), None, key_start, outer)
+            # an argument of a short-form intrinsic: a block sequence's own dash starts its text
+            start = self.skip(hint) if isinstance(obj, dict) else self.skip_blank(hint, ",")
+            return self.collection(obj, start, None, key_start, outer)
         if marked is not None:
             start, end = marked
             span = self.span(start, self.trim(start, end))
@@ -145,6 +147,10 @@ class _Converter:
         flow = tag is None and content < len(text) and text[content] in "[{"
         pos = content + 1 if flow else content
         own = self.span(start, end) if end is not None else outer
+        if tag is not None and isinstance(obj, list):
+            # `!GetAtt Name.Attribute`: a list decoded from one scalar, with no text of its own
+            span = self.span(start, end if end is not None else start)
+            return Node(_plain(obj, span), span, span, exact=False)
         value: Any
         last = pos
         lost = False  # a child was not found: the ones after it cannot be looked for from its end
@@ -184,13 +190,13 @@ class _Converter:
             return pos + 1
         return None
 
-    def skip_blank(self, pos: int) -> int:
+    def skip_blank(self, pos: int, also: str = "") -> int:
         text, n = self.text, len(self.text)
         while pos < n:
             if text[pos] == "#":
                 end = text.find("\n", pos)
                 pos = n if end == -1 else end
-            elif text[pos] in " \t\r\n":
+            elif text[pos] in " \t\r\n" or text[pos] in also:
                 pos += 1
             else:
                 break

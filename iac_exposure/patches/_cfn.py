@@ -74,11 +74,12 @@ class Tree:
 
     def mapping(self, span: Span) -> Node:
         """The mapping whose span (or member span) is `span`: where absent keys are inserted."""
-        for found in self._at(span):
-            node = found.node
-            if isinstance(node.value, dict) and intrinsic_name(node) is None:
-                return node
-        raise Unpatchable("the mapping to insert into was not found in the template")
+        # a mapping's span can equal its only member's: the anchor is the node whose member text it is
+        found = [f.node for f in self._at(span) if f.node.entry == span and isinstance(f.node.value, dict)]
+        found = [node for node in found if intrinsic_name(node) is None]
+        if not found:
+            raise Unpatchable("the mapping to insert into was not found in the template")
+        return found[-1]
 
     def value(self, span: Span) -> Located:
         """The node whose own text is `span`."""

@@ -246,8 +246,9 @@ class Evaluator:
             found = found.mapping.get(part) if found is not None else None
         via = "Fn::FindInMap " + ".".join(path)
         if found is None:
-            if len(arg.value) == 4:
-                default = self.value(arg.value[3], key)
+            fallback = arg.value[3].mapping.get("DefaultValue") if len(arg.value) == 4 else None
+            if fallback is not None:  # AWS::LanguageExtensions
+                default = self.value(fallback, key)
                 return _with_via(default, default.via or via)
             return unknown(key, node.span, via)
         return _with_via(self.value(found, key), via)
