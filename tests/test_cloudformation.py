@@ -259,7 +259,10 @@ def _nodes(node: Node) -> Iterator[Node]:
 def _decode(text: str, column: int) -> Any:
     from cfnlint.decode import cfn_yaml
 
-    return _plain(cfn_yaml.loads(" " * column + text))
+    if not text.strip():
+        return None  # an empty value: nothing written
+    # a block scalar's span ends with its text, its value with the line break after it
+    return _plain(cfn_yaml.loads(" " * column + text + "\n"))
 
 
 def _plain(value: Any) -> Any:

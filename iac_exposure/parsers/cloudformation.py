@@ -56,8 +56,8 @@ def parse(file: SourceFile) -> Node:
 _SKIP = " \t\r\n,"
 _TOKEN = re.compile(r"[^\s,\]\}#]+")
 _TAG = re.compile(r"![A-Za-z:]+")
-_TRUE = {"true", "yes", "on", "y"}
-_FALSE = {"false", "no", "off", "n"}
+_TRUE = {"true", "yes", "on"}
+_FALSE = {"false", "no", "off"}
 _NULL = {"null", "~", ""}
 
 

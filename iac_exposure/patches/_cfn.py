@@ -32,7 +32,6 @@ _IPV6_PATTERN = r"^[0-9a-fA-F:.]+/([1-9]|[1-9]\d|1[01]\d|12[0-8])$"
 class Located:
     node: Node
     parent: Node | None
-    key: str | None  # the member name, when the node is a mapping member
     argument_of: str | None = None  # the intrinsic function whose argument list holds the node
 
 
@@ -53,9 +52,10 @@ class Tree:
         self._index(self.root, None, None)
 
     def _index(self, node: Node, parent: Node | None, key: str | None, argument_of: str | None = None) -> None:
+        """`key`: the node's member name in `parent`, when it is a mapping member."""
         if not node.exact:
             return
-        located = Located(node, parent, key, argument_of)
+        located = Located(node, parent, argument_of)
         self._by_span.setdefault((node.span.start, node.span.end), []).append(located)
         if node.entry != node.span:
             self._by_span.setdefault((node.entry.start, node.entry.end), []).append(located)
@@ -201,13 +201,9 @@ class _TemplateInputs:
     declared: dict[str, NewInput] = field(default_factory=dict)  # chosen name → what it asks for
 
 
-def _trees(ctx: PatchContext) -> dict[str, Tree]:
-    trees: dict[str, Tree] = ctx.memo.setdefault("cfn.trees", {})
-    return trees
-
-
 def tree_of(file: SourceFile, ctx: PatchContext) -> Tree:
-    trees = _trees(ctx)
+    """The file's template, decoded once per scan."""
+    trees: dict[str, Tree] = ctx.memo.setdefault("cfn.trees", {})
     key = file.display
     if key not in trees:
         trees[key] = Tree(file)

@@ -89,8 +89,11 @@ def _multiline(key: str, value: Any, indent: str, unit: str) -> str:
 
 def _unit(tree: Tree, mapping: Node, indent: str) -> str:
     """The file's indentation step, from this object: its members' indentation past its own line's."""
-    start = tree.line_start(mapping.span.start)
-    own = tree.text[start : start + len(tree.text[start:]) - len(tree.text[start:].lstrip(" \t"))]
+    text = tree.text
+    start = end = tree.line_start(mapping.span.start)
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    own = text[start:end]
     if indent.startswith(own) and len(indent) > len(own):
         return indent[len(own) :]
     return "\t" if indent.startswith("\t") else "  "

@@ -20,7 +20,10 @@ from ..source import SourceFile
 from . import Unit, Variant, read_text
 
 SUFFIXES = (".yaml", ".yml", ".json", ".template")
-MARKERS = ("AWSTemplateFormatVersion", "AWS::")
+# a file that mentions neither is not decoded at all
+_MENTIONS = ("AWSTemplateFormatVersion", "AWS::")
+# for a JSON reader that dispatches on content: what makes an undecodable JSON file look like a template
+MARKERS = ('"AWSTemplateFormatVersion"', '"AWS::')
 _LOOKS_LIKE = re.compile(
     r"""^\s*["']?AWSTemplateFormatVersion["']?\s*:|["']?Type["']?\s*:\s*["']?AWS::""", re.MULTILINE
 )
@@ -57,7 +60,7 @@ class CloudFormationReader:
             text = read_text(path, failed)
             if text is None:
                 yield failed
-            elif any(marker in text for marker in MARKERS):
+            elif any(mention in text for mention in _MENTIONS):
                 found = unit(path, text, None, config)
                 if found.files or found.diagnostics:
                     yield found

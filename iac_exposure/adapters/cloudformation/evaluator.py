@@ -153,7 +153,7 @@ class Evaluator:
             parts = arg.value.split(".", 1)
         elif isinstance(arg.value, tuple):
             parts = [self.value(item, key).value for item in arg.value]
-        if len(parts) == 2 and parts[0] in self.resources and isinstance(parts[1], str):
+        if len(parts) == 2 and all(isinstance(p, str) for p in parts) and parts[0] in self.resources:
             return Sourced(Ref(parts[0], parts[1]), Origin.EXPLICIT, key, node.span)
         return unknown(key, node.span, "Fn::GetAtt")
 
