@@ -84,15 +84,14 @@ def scan(paths: Iterable[str], config: Config) -> Report:
     available = readers()
     claimed, only = discover(paths, available)
     findings: list[Finding] = []
-    loaded: list[SourceFile] = []
+    loaded: dict[int, SourceFile] = {}  # a module called from several roots is loaded once
     for reader in available:
         files = claimed.get(reader.name)
         if not files:
             continue
         for unit in reader.units(files, config):
             report.diagnostics.extend(unit.diagnostics)
-            report.files_scanned += len(unit.files)
-            loaded.extend(unit.files)
+            loaded.update((id(f), f) for f in unit.files)
             model = Model(unit.resources)
             for module in traits.TRAITS:
                 if config.wants(module.META.id):
@@ -101,7 +100,8 @@ def scan(paths: Iterable[str], config: Config) -> Report:
     if only is not None:
         findings = [f for f in findings if _file_of(f) in only]
     findings.sort(key=lambda f: f.sort_key)
-    patcher = Patcher(loaded)
+    report.files_scanned = len(loaded)
+    patcher = Patcher(list(loaded.values()))
     report.results = [Result(f, patcher.patch(f)) for f in findings]
     report.exposures = exposures(findings)
     return report

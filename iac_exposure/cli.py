@@ -16,13 +16,43 @@ def _split(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
+class _ScanCommand(click.Command):
+    """Remembers the command-line order of --var and --var-file: Terraform lets the later one win."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        order: list[str] = []
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if name in ("--var", "--var-file"):
+                order.append(name)
+        ctx.meta["iac_exposure.var_order"] = order
+        return super().parse_args(ctx, args)
+
+
+def _variables(ctx: click.Context, var: tuple[str, ...], var_file: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    values, files = list(var), list(var_file)
+    out: list[tuple[str, str]] = []
+    for name in ctx.meta.get("iac_exposure.var_order", []):
+        if name == "--var" and values:
+            out.append(("var", values.pop(0)))
+        elif name == "--var-file" and files:
+            out.append(("file", files.pop(0)))
+    out += [("file", f) for f in files] + [("var", v) for v in values]
+    for kind, raw in out:
+        if kind == "var" and "=" not in raw:
+            raise click.BadParameter(f"{raw!r} is not NAME=VALUE", param_hint="--var")
+    return tuple(out)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="iac-exposure")
 def main() -> None:
     """Find the EC2 exposures AWS Security Hub would report, before you deploy, with a patch for each."""
 
 
-@main.command()
+@main.command(cls=_ScanCommand)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
@@ -38,6 +68,11 @@ def main() -> None:
     "--imds-account-default", type=click.Choice(["no-preference", "optional", "required"]), default="no-preference",
     show_default=True, help="The account's IMDS default; 'required' silences unset http_tokens.",
 )  # fmt: skip
+@click.option(
+    "--var-file", multiple=True, type=click.Path(exists=True, dir_okay=False),
+    help="Terraform variables file for root modules (repeatable; in order with --var, later wins).",
+)  # fmt: skip
+@click.option("--var", multiple=True, metavar="NAME=VALUE", help="Terraform root variable (repeatable).")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
 def scan(
@@ -50,6 +85,8 @@ def scan(
     show_diff: bool,
     unsafe_fixes: bool,
     imds_account_default: str,
+    var_file: tuple[str, ...],
+    var: tuple[str, ...],
     color: bool | None,
     quiet: bool,
 ) -> None:
@@ -64,7 +101,10 @@ def scan(
     for trait in sorted(chosen | dropped):
         if trait not in known:
             raise click.UsageError(f"unknown trait {trait!r}; see `iac-exposure traits`")
-    config = Config(select=chosen, ignore=dropped, imds_account_default=imds_account_default)
+    variables = _variables(click.get_current_context(), var, var_file)
+    config = Config(
+        select=chosen, ignore=dropped, imds_account_default=imds_account_default, variables=variables
+    )
     try:
         report = run_scan(paths or (".",), config)
     except UsageError as exc:
@@ -86,7 +126,7 @@ def scan(
         _emit(text.render(report, colour=use_colour, show_patches=not quiet), output)
 
     threshold = _SEVERITIES.index(fail_on)
-    if report.diagnostics:
+    if any(d.severity == "error" for d in report.diagnostics):
         sys.exit(2)
     if any(_SEVERITIES.index(r.finding.trait.severity.value) >= threshold for r in report.results):
         sys.exit(1)

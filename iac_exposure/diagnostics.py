@@ -9,5 +9,8 @@ from dataclasses import dataclass
 class Diagnostic:
     file: str
     line: int | None
-    kind: str  # "parse-error" | "read-error" | "internal-error" | …
+    kind: str  # "parse-error" | "read-error" | "internal-error" | "module-not-followed" | …
     message: str
+    # "error": the file could not be analysed (exit code 2); "warning": analysed, with something left out
+    # (a module not followed): reported, but not a failure
+    severity: str = "error"

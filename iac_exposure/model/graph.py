@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -86,6 +87,13 @@ class Model:
         self._by_type: dict[type, list[Resource]] = defaultdict(list)
         for res in self.resources.values():
             self._by_type[type(res)].append(res)
+        # a block whose instances (count/for_each) differ is one resource per instance (`aws_x.y["k"]`);
+        # a reference to the block names them all
+        self._instances: dict[str, list[Resource]] = defaultdict(list)
+        for res in self.resources.values():
+            base = _INSTANCE_KEY.sub("", res.address)
+            if base != res.address:
+                self._instances[base].append(res)
         self._aliases: dict[tuple[type, str], Resource] = {}
         for res in self.resources.values():
             for alias in res.aliases:
@@ -114,7 +122,9 @@ class Model:
                 self._associate(acl, assoc.subnet)
         self.referenced_by_others: set[str] = set()
         for other in self.of_type(OtherResource):
-            self.referenced_by_others |= other.references
+            for address in other.references:
+                self.referenced_by_others.add(address)
+                self.referenced_by_others.update(r.address for r in self._instances.get(address, []))
         self.compute: tuple[Compute, ...] = tuple(self._link_compute())
 
     # -- lookups -------------------------------------------------------------------------------------
@@ -131,7 +141,7 @@ class Model:
         if ref is None:
             return None, True
         if isinstance(ref, Ref):
-            found = self.resources.get(ref.address)
+            found = self.resources.get(ref.address) or next(iter(self._instances.get(ref.address, [])), None)
             if isinstance(found, classes):
                 return found, True
             return None, False
@@ -148,8 +158,13 @@ class Model:
         for item in value.items():
             res, ok = self.resolve(item, cls)
             known = known and ok
-            if res is not None and res not in found:
-                found.append(res)
+            ref = item.value
+            every = [res] if res is None or not isinstance(ref, Ref) or ref.address in self.resources else (
+                [r for r in self._instances[ref.address] if isinstance(r, cls)]
+            )  # fmt: skip
+            for one in every:
+                if one is not None and one not in found:
+                    found.append(one)
         return found, known
 
     def rules(self, group: SecurityGroup) -> list[SecurityGroupRule]:
@@ -275,6 +290,9 @@ class Model:
             res, kind, settings, template, tuple(groups), groups_known, tuple(subnets), subnets_known,
             default_vpc, tuple(acls), tuple(eips), profile, role,
         )  # fmt: skip
+
+
+_INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]')
 
 
 def _arn_name(value: str) -> str:

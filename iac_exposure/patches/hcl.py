@@ -59,6 +59,8 @@ def edits(action: Action, ctx: PatchContext) -> list[Edit]:
     if isinstance(action, SetValue):
         return [_set_value(action.target, action.value)]
     if isinstance(action, ReplaceWithInput):
+        if _literal_only(action.target):
+            return [_leave_to_user(action.target, ctx)]
         span = _own_span(action.target)
         name, declaration = inputs.declare(span.file, action.input, siblings)
         return [Edit(span.file, span.start, span.end, f"var.{name}"), declaration]
@@ -69,21 +71,104 @@ def edits(action: Action, ctx: PatchContext) -> list[Edit]:
             rendered = f"[{rendered}]"
         return [Edit(span.file, span.start, span.end, rendered)]
     if isinstance(action, RemoveItem):
-        return [_remove_item(_own_span(action.target))]
+        span = _own_span(action.target)
+        if _is_block(span):  # a nested block (a policy document's `statement`)
+            return [_remove_lines(span)]
+        return [_remove_item(span)]
     if isinstance(action, RemoveBlock):
         if action.target.span is None:
             raise Unpatchable("the block has no location in a file")
-        return [_remove_block(action.target.span, siblings, action.target.address)]
+        return [_remove_block(action.target.span, siblings, _local_address(action.target.address))]
     raise Unpatchable(f"no HCL writer for {type(action).__name__}")
 
 
 def _own_span(target: AnySourced) -> Span:
     """The text of the value itself; a value that comes through a variable is changed where it is used."""
     if target.span is None:
-        raise Unpatchable("the value has no location in a file")
+        where = " on the command line" if target.via and target.via.startswith("var.") else ""
+        raise Unpatchable(f"the value{' of ' + target.via if target.via else ''} is set{where}, not in a file")
     if target.via is not None:
         raise Unpatchable(f"the value comes from {target.via}; change it where it is set")
     return target.span
+
+
+def _literal_only(target: AnySourced) -> bool:
+    """A variable's value written where Terraform takes only literals: a variables file or a default."""
+    return target.via is not None and target.via.startswith("var.") and target.span is not None
+
+
+def _leave_to_user(target: AnySourced, ctx: PatchContext) -> Edit:
+    """A value only the user knows, where only a literal may be written (a `.tfvars` file, a variable's
+    `default`): remove it, so the variable has no value and Terraform asks for it (or its default, when a
+    variables file overrode one, applies again). From a list of several values, only that one goes."""
+    span = target.span
+    assert span is not None
+    owner = _assignment_holding(span, ctx)
+    if owner is None:
+        raise Unpatchable(f"the value comes from {target.via}; change it where it is set")
+    name, whole, expr = owner
+    if (expr.start, expr.end) == (span.start, span.end):
+        return _remove_lines(whole)
+    elements = _list_elements(expr)
+    if any((e.start, e.end) == (span.start, span.end) for e in elements):
+        return _remove_lines(whole) if len(elements) == 1 else _remove_item(span)
+    raise Unpatchable(
+        f"{span.text} is written inside `{name}` in {span.file.display}, where only literal values are allowed: "
+        "replace it there with the CIDR you trust"
+    )
+
+
+def _assignment_holding(span: Span, ctx: PatchContext) -> tuple[str, Span, Span] | None:
+    """(name, `name = value` span, value span) of the variables-file assignment or variable default
+    holding `span`."""
+    from ..parsers import ParseError
+    from ..parsers.terraform_hcl import node_span, parse_body
+
+    parsed: dict[int, Any] = ctx.memo.setdefault("hcl.parsed", {})
+    file = span.file
+    if id(file) not in parsed:
+        try:
+            parsed[id(file)] = parse_body(file)
+        except ParseError:
+            parsed[id(file)] = ({}, [])
+    attributes, blocks = parsed[id(file)]
+    candidates = [(name, attr) for name, attr in attributes.items()] if _is_tfvars(file) else [
+        (b.labels[0], b.attributes["default"]) for b in blocks
+        if b.type == "variable" and b.labels and "default" in b.attributes
+    ]  # fmt: skip
+    for name, attr in candidates:
+        if attr.span.start <= span.start and span.end <= attr.span.end:
+            return name, attr.span, node_span(file, attr.expr)
+    return None
+
+
+def _is_tfvars(file: SourceFile) -> bool:
+    return file.path.name.endswith(".tfvars")
+
+
+def _list_elements(expr: Span) -> list[Span]:
+    """The spans of a list literal's direct elements (strings, numbers, identifiers), or []."""
+    text = expr.text
+    if not (text.startswith("[") and text.endswith("]")):
+        return []
+    out: list[Span] = []
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|[^\s,\[\]"]+', text[1:-1]):
+        out.append(Span(expr.file, expr.start + 1 + match.start(), expr.start + 1 + match.end()))
+    return out
+
+
+def _is_block(span: Span) -> bool:
+    first = span.text.split("\n", 1)[0]
+    return span.text.endswith("}") and _NESTED_BLOCK.match(first) is not None
+
+
+def _local_address(address: str) -> str:
+    """`module.net.aws_x.y["k"]` → `aws_x.y`: how the module's own files refer to the block."""
+    return _INSTANCE_KEY.sub("", _MODULE_PREFIX.sub("", address))
+
+
+_MODULE_PREFIX = re.compile(r'^(?:module\.[\w-]+(?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?\.)+')
+_INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]$')
 
 
 def render(value: Any, like: str = "") -> str:
@@ -230,12 +315,17 @@ def _remove_item(span: Span) -> Edit:
 
 
 def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
-    """Remove a block's lines, the comment lines just above it, and one blank line."""
+    """Remove a resource block, unless something else refers to it."""
     for sib in siblings:
         text = sib.text
         body = text[: span.start] + text[span.end :] if sib is span.file else text
         if re.search(rf"\b{re.escape(address)}\b", body):
             raise Unpatchable(f"{address} is referenced elsewhere; remove the references with it")
+    return _remove_lines(span)
+
+
+def _remove_lines(span: Span) -> Edit:
+    """Remove the lines of a block or attribute, the comment lines just above it, and one blank line."""
     file, text = span.file, span.file.text
     start = file.line_start(span.start)
     while start > 0:

@@ -57,7 +57,8 @@ def to_dict(report: Report) -> dict[str, Any]:
             for e in report.exposures
         ],
         "diagnostics": [
-            {"file": d.file, "line": d.line, "kind": d.kind, "message": d.message} for d in report.diagnostics
+            {"file": d.file, "line": d.line, "kind": d.kind, "severity": d.severity, "message": d.message}
+            for d in report.diagnostics
         ],
         "summary": {
             "files_scanned": report.files_scanned,

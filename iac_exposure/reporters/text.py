@@ -66,7 +66,8 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
     summary = (
         f"{n} finding{'s' if n != 1 else ''} in {report.files_scanned} file{'s' if report.files_scanned != 1 else ''}"
     )
-    if report.diagnostics:
-        summary += f", {len(report.diagnostics)} file(s) not analysed"
+    errors = sum(1 for d in report.diagnostics if d.severity == "error")
+    if errors:
+        summary += f", {errors} file(s) not analysed"
     out.append(c(_BOLD, summary))
     return "\n".join(out) + "\n"

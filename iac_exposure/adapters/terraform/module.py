@@ -1,14 +1,29 @@
-"""One Terraform module directory (all its `*.tf` files) → model resources."""
+"""Terraform modules → model resources: a root module and every module it calls, to any depth.
+
+A module directory is parsed once (`ModuleSource`) and evaluated once per call (`ModuleScope`): its inputs
+are evaluated in the caller (a value keeps the span where the caller wrote it, so a patch lands there), its
+outputs are evaluated on demand for the caller, and its resources get addresses `module.NAME.TYPE.NAME`.
+
+`count`/`for_each` give one model resource per block: the block is evaluated for each instance (with
+`count.index`/`each.key`/`each.value` bound) and, when the instances come out identical, kept once under the
+block's address; when they differ, each instance is kept under its Terraform address (`aws_x.y["k"]`), so a
+trait fires if any instance would. `count = 0` or an empty `for_each` creates nothing.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
 from ...model.aws import Resource
 from ...model.graph import OtherResource
-from ...model.values import Ref
+from ...model.values import Origin, Ref, Sourced, unknown
 from ...parsers.terraform_hcl import HclAttribute, HclBlock
+from ...source import SourceFile, Span
 from .common import BlockReader, ResourceBlock
 from .ec2 import (
     adapt_autoscaling_group,
@@ -17,8 +32,10 @@ from .ec2 import (
     adapt_launch_configuration,
     adapt_launch_template,
 )
-from .evaluator import Evaluator, Scope
+from .evaluator import MAX_INSTANCES, Budget, Evaluator, Scope, with_via
 from .iam import adapt_instance_profile, adapt_policy, adapt_policy_attachment, adapt_role, adapt_role_policy
+from .inputs import Type, convert, parse_type
+from .policy_document import policy_document
 from .vpc import (
     adapt_network_acl,
     adapt_network_acl_association,
@@ -29,6 +46,7 @@ from .vpc import (
     adapt_vpc_security_group_rule,
 )
 
+AnySourced = Sourced[Any]
 Adapter = Callable[[ResourceBlock], Iterator[Resource]]
 
 ADAPTERS: dict[str, Adapter] = {
@@ -59,55 +77,293 @@ ADAPTERS: dict[str, Adapter] = {
     "aws_iam_role_policy_attachments_exclusive": adapt_policy_attachment,
 }
 
-
-def adapt_module(blocks: Iterable[HclBlock]) -> list[Resource]:
-    """Every resource of one module, given the top-level blocks of all its files."""
-    blocks = list(blocks)
-    variables: dict[str, HclBlock] = {}
-    locals_: dict[str, HclAttribute] = {}
-    resources: list[HclBlock] = []
-    for block in blocks:
-        if block.type == "variable" and block.labels:
-            variables[block.labels[0]] = block
-        elif block.type == "locals":
-            locals_.update(block.attributes)
-        elif block.type == "resource" and len(block.labels) == 2:
-            resources.append(block)
-    scope = Scope(variables, locals_, {b.labels[0] for b in resources})
-    ev = Evaluator(scope)
-    out: list[Resource] = []
-    for block in resources:
-        rtype, name = block.labels
-        if _disabled(block, ev):
-            continue
-        address = f"{rtype}.{name}"
-        adapter = ADAPTERS.get(rtype)
-        if adapter is None:
-            out.append(OtherResource(address, rtype, name, block.span, (), frozenset(_references(block, ev))))
-            continue
-        out.extend(adapter(ResourceBlock(rtype, name, address, BlockReader(ev, block, block.span))))
-    return out
+# module block arguments that are not inputs of the module
+_META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on"}
+MAX_MODULE_DEPTH = 32
 
 
-def _disabled(block: HclBlock, ev: Evaluator) -> bool:
-    """`count = 0` or an empty `for_each`: Terraform creates nothing."""
+@dataclass(slots=True)
+class ModuleSource:
+    """One module directory, parsed: shared by every call of it."""
+
+    directory: Path
+    files: list[SourceFile] = field(default_factory=list)
+    variables: dict[str, HclBlock] = field(default_factory=dict)
+    locals: dict[str, HclAttribute] = field(default_factory=dict)
+    outputs: dict[str, HclBlock] = field(default_factory=dict)
+    resources: list[HclBlock] = field(default_factory=list)
+    data: dict[tuple[str, str], HclBlock] = field(default_factory=dict)
+    calls: dict[str, HclBlock] = field(default_factory=dict)
+    types: dict[str, Type] = field(default_factory=dict)  # variable type constraints, parsed once
+
+    def add(self, blocks: Iterable[HclBlock]) -> None:
+        for block in blocks:
+            kind, labels = block.type, block.labels
+            if kind == "variable" and labels:
+                self.variables[labels[0]] = block
+            elif kind == "locals":
+                self.locals.update(block.attributes)
+            elif kind == "output" and labels:
+                self.outputs[labels[0]] = block
+            elif kind == "resource" and len(labels) == 2:
+                self.resources.append(block)
+            elif kind == "data" and len(labels) == 2:
+                self.data[(labels[0], labels[1])] = block
+            elif kind == "module" and labels:
+                self.calls[labels[0]] = block
+
+    def type_of(self, name: str) -> Type:
+        if name not in self.types:
+            self.types[name] = parse_type(self.variables[name])
+        return self.types[name]
+
+
+def local_source(source: str) -> bool:
+    """A local path (Terraform requires the `./` or `../` prefix); anything else is fetched by `init`."""
+    return source.startswith(("./", "../", ".\\", "..\\"))
+
+
+def source_of(call: HclBlock) -> str | None:
+    """A module block's `source`: a literal string (Terraform allows nothing else)."""
+    attr = call.attributes.get("source")
+    if attr is None:
+        return None
+    value = Evaluator(Scope("", {}, {}, set())).attribute(attr)
+    return value.value if value.known and isinstance(value.value, str) else None
+
+
+class Loader(Protocol):
+    """Finds and parses the modules a configuration calls (the reader does the file work)."""
+
+    def load(self, caller: ModuleSource, call: HclBlock, key: tuple[str, ...]) -> ModuleSource | None:
+        """The module a call names (`key`: the call names from the root, as `modules.json` keys them), or
+        None when it cannot be followed (the loader says why in a diagnostic)."""
+
+    def read_file(self, path: Path) -> str | None:
+        """A file's text if it lies inside the scanned modules; None otherwise."""
+
+
+@dataclass(slots=True)
+class Tree:
+    """What every module instance of one root shares."""
+
+    loader: Loader
+    root: Path  # the root module's directory: Terraform's working directory
+    budget: Budget = field(default_factory=Budget)
+
+
+class ModuleScope(Scope):
+    """One instance of a module: its source, its address prefix, and where its inputs come from."""
+
+    def __init__(
+        self,
+        source: ModuleSource,
+        prefix: str,
+        inputs: dict[str, Callable[[], AnySourced]],
+        tree: Tree,
+        key: tuple[str, ...] = (),
+        ancestors: tuple[Path, ...] = (),
+    ) -> None:
+        types = {b.labels[0] for b in source.resources}
+        super().__init__(prefix, source.variables, source.locals, types, tree.budget)
+        self.source = source
+        self.inputs = inputs
+        self.tree = tree
+        self.key = key
+        self.ancestors = (*ancestors, source.directory)
+        self._modules: dict[str, list[tuple[Any, Scope]] | None] = {}
+
+    def variable(self, name: str, key: str, span: Span) -> AnySourced:
+        given = self.inputs.get(name)
+        if given is not None:
+            value = given()
+        else:
+            value = super().variable(name, key, span)
+        if name in self.variables:
+            value = convert(value, self.source.type_of(name), self, f"var.{name}")
+        return value
+
+    def _lookup(self, name: str, key: str, span: Span, ev: Evaluator) -> AnySourced:
+        kind, _, rest = name.partition(".")
+        if kind == "output":
+            block = self.source.outputs.get(rest)
+            if block is None or "value" not in block.attributes:
+                return unknown(key, span, f"{self.prefix}{rest}")
+            value = Evaluator(self).attribute(block.attributes["value"])
+            return with_via(value, f"{self.prefix.rstrip('.')}.{rest}") if value.via is None else value
+        if kind == "data":
+            type_, _, label = rest.partition(".")
+            return self._data(type_, label, key, span)
+        return super()._lookup(name, key, span, ev)
+
+    def data(self, type_: str, name: str, key: str, span: Span) -> AnySourced:
+        if type_ == "aws_iam_policy_document" and (type_, name) in self.source.data:
+            return self.named(f"data.{type_}.{name}", key, span, Evaluator(self))
+        return super().data(type_, name, key, span)
+
+    def _data(self, type_: str, name: str, key: str, span: Span) -> AnySourced:
+        block = self.source.data[(type_, name)]
+        ev = Evaluator(self).bind(_unknown_instance(block))
+        doc = policy_document(block, ev, key)
+        rendered = {"json": doc, "minified_json": doc}
+        return Sourced(rendered, Origin.EXPLICIT, key, block.span)
+
+    def output(self, name: str, key: str, span: Span) -> AnySourced:
+        return self.named(f"output.{name}", key, span, Evaluator(self))
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(self.source.outputs)
+
+    def path(self, name: str, key: str, span: Span) -> AnySourced:
+        if name == "module":
+            where = os.path.relpath(self.source.directory, self.tree.root)
+        elif name in ("root", "cwd"):
+            where = "."
+        else:
+            return super().path(name, key, span)
+        return Sourced(Path(where).as_posix(), Origin.EXPLICIT, key, span, (), f"path.{name}")
+
+    def read_file(self, path: str) -> str | None:
+        return self.tree.loader.read_file(self.tree.root / path)
+
+    def module(self, name: str) -> list[tuple[Any, Scope]] | None:
+        if name not in self._modules:
+            self._modules[name] = self._instances_of(name)
+        return self._modules[name]
+
+    def _instances_of(self, name: str) -> list[tuple[Any, Scope]] | None:
+        call = self.source.calls.get(name)
+        if call is None or len(self.key) >= MAX_MODULE_DEPTH:
+            return None
+        child = self.tree.loader.load(self.source, call, (*self.key, name))
+        if child is None or child.directory in self.ancestors:
+            return None  # not followed, or a module calling itself (Terraform rejects it)
+        keyed = "count" in call.attributes or "for_each" in call.attributes
+        out: list[tuple[Any, Scope]] = []
+        for instance, ev in instances(call, Evaluator(self)):
+            suffix = key_suffix(instance) if keyed else ""
+            inputs = {
+                arg: _thunk(ev, attr) for arg, attr in call.attributes.items() if arg not in _META_ARGUMENTS
+            }
+            scope = ModuleScope(
+                child, f"{self.prefix}module.{name}{suffix}.", inputs, self.tree, (*self.key, name), self.ancestors
+            )
+            out.append((instance if keyed else None, scope))
+        return out
+
+
+def _thunk(ev: Evaluator, attr: HclAttribute) -> Callable[[], AnySourced]:
+    return lambda: ev.attribute(attr)
+
+
+def _unknown_instance(block: HclBlock) -> dict[str, AnySourced]:
+    """Bindings for a block read once for all its instances (a data source with count)."""
+    names: dict[str, AnySourced] = {}
+    if "count" in block.attributes:
+        names["count"] = Sourced({"index": unknown("index", block.span, "count.index")}, Origin.EXPLICIT, "count", block.span)
+    if "for_each" in block.attributes:
+        missing = unknown("each", block.span, "each")
+        names["each"] = Sourced({"key": missing, "value": missing}, Origin.EXPLICIT, "each", block.span)
+    return names
+
+
+def instances(block: HclBlock, ev: Evaluator) -> list[tuple[Any, Evaluator]]:
+    """(instance key, evaluator with count/each bound) per instance; [] for `count = 0`/empty `for_each`;
+    one instance with unknown key when the count or collection is unknown."""
     count = block.attributes.get("count")
     if count is not None:
         value = ev.attribute(count)
-        if value.known and value.value == 0 and not isinstance(value.value, bool):
-            return True
+        number = value.value
+        if not value.known or isinstance(number, bool) or not isinstance(number, (int, float)):
+            return [(None, ev.bind(_unknown_instance(block)))]
+        return [
+            (i, ev.bind({"count": Sourced({"index": Sourced(i, Origin.EXPLICIT, "index", count.span, (), "count.index")},
+                                          Origin.EXPLICIT, "count", count.span)}))  # fmt: skip
+            for i in range(min(int(number), MAX_INSTANCES))
+        ]
     for_each = block.attributes.get("for_each")
     if for_each is not None:
-        value = ev.attribute(for_each)
-        if value.known and value.value in ((), {}):
-            return True
-    return False
+        collection = ev.attribute(for_each)
+        if collection.known and collection.value in ((), {}):
+            return []
+        out = []
+        for key, value in ev.each(collection):
+            bound = Sourced({"key": key, "value": value}, Origin.EXPLICIT, "each", for_each.span)
+            out.append((key.value if key.known else None, ev.bind({"each": bound})))
+        return out
+    return [(None, ev)]
+
+
+def key_suffix(key: Any) -> str:
+    """An instance key as Terraform writes it in addresses: `[0]`, `["web"]`."""
+    if key is None:
+        return ""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return f"[{key}]"
+    return f"[{json.dumps(str(key))}]"
+
+
+def adapt_tree(root: ModuleScope) -> list[Resource]:
+    """Every resource of a root module and of the modules it calls, to any depth."""
+    out: list[Resource] = []
+    pending: list[Scope] = [root]
+    while pending:
+        scope = pending.pop(0)
+        if not isinstance(scope, ModuleScope):
+            continue
+        out.extend(_adapt_scope(scope))
+        for name in scope.source.calls:
+            pending.extend(s for _, s in scope.module(name) or [])
+    return out
+
+
+def adapt_module(blocks: Iterable[HclBlock]) -> list[Resource]:
+    """Every resource of one module read alone (no inputs, no calls followed): its variables' defaults."""
+
+    class _NoModules:
+        def load(self, caller: ModuleSource, call: HclBlock, key: tuple[str, ...]) -> ModuleSource | None:
+            return None
+
+        def read_file(self, path: Path) -> str | None:
+            return None
+
+    source = ModuleSource(Path("."))
+    source.add(blocks)
+    return _adapt_scope(ModuleScope(source, "", {}, Tree(_NoModules(), Path("."))))
+
+
+def _adapt_scope(scope: ModuleScope) -> list[Resource]:
+    ev = Evaluator(scope)
+    out: list[Resource] = []
+    for block in scope.source.resources:
+        rtype, name = block.labels
+        address = f"{scope.prefix}{rtype}.{name}"
+        found = instances(block, ev)
+        if not found:
+            continue
+        results = [list(_adapt_one(block, address, iev)) for _, iev in found]
+        if all(r == results[0] for r in results[1:]):
+            out.extend(results[0])
+        else:  # the instances differ: each is a resource of its own, under its Terraform address
+            for key, iev in found:
+                out.extend(_adapt_one(block, address + key_suffix(key), iev))
+    return out
+
+
+def _adapt_one(block: HclBlock, address: str, ev: Evaluator) -> Iterator[Resource]:
+    rtype, name = block.labels
+    adapter = ADAPTERS.get(rtype)
+    if adapter is None:
+        yield OtherResource(address, rtype, name, block.span, (), frozenset(_references(block, ev)))
+        return
+    yield from adapter(ResourceBlock(rtype, name, address, BlockReader(ev, block, block.span)))
 
 
 def _references(block: HclBlock, ev: Evaluator) -> Iterator[str]:
     """The resources a block we do not model refers to (an `aws_lb` naming security groups)."""
 
-    def walk(value: Any) -> Iterator[str]:
+    def walk(value: AnySourced) -> Iterator[str]:
         inner = value.value
         if isinstance(inner, Ref):
             yield inner.address
