@@ -102,9 +102,7 @@ def scan(
         if trait not in known:
             raise click.UsageError(f"unknown trait {trait!r}; see `iac-exposure traits`")
     variables = _variables(click.get_current_context(), var, var_file)
-    config = Config(
-        select=chosen, ignore=dropped, imds_account_default=imds_account_default, variables=variables
-    )
+    config = Config(select=chosen, ignore=dropped, imds_account_default=imds_account_default, variables=variables)
     try:
         report = run_scan(paths or (".",), config)
     except UsageError as exc:

@@ -70,7 +70,7 @@ def parse_expression(file: SourceFile, start: int, text: str) -> Tree[Any]:
         raise ParseError("not a single expression")
     expr = parts[0].children[-1]
     _shift(expr, start - 2)
-    return expr  # type: ignore[no-any-return]
+    return expr
 
 
 def _tree(text: str) -> Tree[Any]:
@@ -83,7 +83,7 @@ def _tree(text: str) -> Tree[Any]:
         raise ParseError(_first_line(str(exc)), getattr(exc, "line", None)) from None
     except (LarkError, RecursionError, ValueError) as exc:
         raise ParseError(f"{type(exc).__name__}: {_first_line(str(exc))}") from None
-    return tree.children[0]  # type: ignore[no-any-return]
+    return tree.children[0]
 
 
 def _shift(node: Any, delta: int) -> None:

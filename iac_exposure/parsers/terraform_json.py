@@ -258,6 +258,6 @@ class _Reader:
         try:
             value: Any = int(raw) if raw.lstrip("-").isdigit() else float(raw)
         except ValueError:
-            raise self.fail(f"unexpected {text[start:start + 1]!r}") from None
+            raise self.fail(f"unexpected {text[start : start + 1]!r}") from None
         self.pos = end
         return JsonNode("json_number", value, start, end)

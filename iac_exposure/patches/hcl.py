@@ -106,21 +106,20 @@ def _leave_to_user(target: AnySourced, ctx: PatchContext) -> Edit:
     owner = _assignment_holding(span, ctx)
     if owner is None:
         raise Unpatchable(f"the value comes from {target.via}; change it where it is set")
-    name, whole, expr = owner
+    name, whole, expr, elements = owner
     if (expr.start, expr.end) == (span.start, span.end):
-        return _remove_lines(whole)
-    elements = _list_elements(expr)
+        return _remove_lines(whole, comments=False)
     if any((e.start, e.end) == (span.start, span.end) for e in elements):
-        return _remove_lines(whole) if len(elements) == 1 else _remove_item(span)
+        return _remove_lines(whole, comments=False) if len(elements) == 1 else _remove_item(span)
     raise Unpatchable(
         f"{span.text} is written inside `{name}` in {span.file.display}, where only literal values are allowed: "
         "replace it there with the CIDR you trust"
     )
 
 
-def _assignment_holding(span: Span, ctx: PatchContext) -> tuple[str, Span, Span] | None:
-    """(name, `name = value` span, value span) of the variables-file assignment or variable default
-    holding `span`."""
+def _assignment_holding(span: Span, ctx: PatchContext) -> tuple[str, Span, Span, list[Span]] | None:
+    """(name, `name = value` span, value span, spans of the value's elements when it is a list literal) of the
+    variables-file assignment or variable default holding `span`."""
     from ..parsers import ParseError
     from ..parsers.terraform_hcl import node_span, parse_body
 
@@ -138,7 +137,7 @@ def _assignment_holding(span: Span, ctx: PatchContext) -> tuple[str, Span, Span]
     ]  # fmt: skip
     for name, attr in candidates:
         if attr.span.start <= span.start and span.end <= attr.span.end:
-            return name, attr.span, node_span(file, attr.expr)
+            return name, attr.span, node_span(file, attr.expr), _list_elements(file, attr.expr)
     return None
 
 
@@ -146,15 +145,15 @@ def _is_tfvars(file: SourceFile) -> bool:
     return file.path.name.endswith(".tfvars")
 
 
-def _list_elements(expr: Span) -> list[Span]:
-    """The spans of a list literal's direct elements (strings, numbers, identifiers), or []."""
-    text = expr.text
-    if not (text.startswith("[") and text.endswith("]")):
+def _list_elements(file: SourceFile, expr: Any) -> list[Span]:
+    """The spans of a list literal's direct elements; [] when the value is not a list literal."""
+    from ..parsers.terraform_hcl import node_span
+
+    while getattr(expr, "data", None) == "expr_term" and len(expr.children) == 1:
+        expr = expr.children[0]
+    if getattr(expr, "data", None) != "tuple":
         return []
-    out: list[Span] = []
-    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|[^\s,\[\]"]+', text[1:-1]):
-        out.append(Span(expr.file, expr.start + 1 + match.start(), expr.start + 1 + match.end()))
-    return out
+    return [node_span(file, c) for c in expr.children if getattr(c, "data", "new_line_or_comment") != "new_line_or_comment"]
 
 
 def _is_block(span: Span) -> bool:
@@ -324,11 +323,12 @@ def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
     return _remove_lines(span)
 
 
-def _remove_lines(span: Span) -> Edit:
-    """Remove the lines of a block or attribute, the comment lines just above it, and one blank line."""
+def _remove_lines(span: Span, comments: bool = True) -> Edit:
+    """Remove the lines of a block or attribute, the comment lines just above it (when they belong to it:
+    a block's, not an assignment's, which may be the file's header), and one blank line."""
     file, text = span.file, span.file.text
     start = file.line_start(span.start)
-    while start > 0:
+    while comments and start > 0:
         prev = file.line_start(start - 1)
         line = text[prev : start - 1].strip()
         if not line.startswith(("#", "//")):

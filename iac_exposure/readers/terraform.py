@@ -96,8 +96,8 @@ def _root_inputs(source: ModuleSource, config: Config, loader: _Loader) -> dict[
     values: dict[str, Sourced[Any]] = {}
     directory = source.directory
     names = sorted(p.name for p in _list_dir(directory) if _is_tfvars(p.name))
-    ordered = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if n in names]
-    ordered += [n for n in names if n not in ("terraform.tfvars", "terraform.tfvars.json")]
+    first = ["terraform.tfvars", "terraform.tfvars.json"]
+    ordered = [n for n in first if n in names] + [n for n in names if n not in first]
     for name in ordered:
         attributes = loader.variables_file(directory / name)
         values.update(tfvars_values(attributes, scope))

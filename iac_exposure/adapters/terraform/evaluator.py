@@ -551,7 +551,9 @@ class Evaluator:
             value, steps = self._head(name, steps, file, key, span)
         return self._walk(value, steps, file, key, span)
 
-    def _head(self, head: str, steps: list[Any], file: SourceFile, key: str, span: Span) -> tuple[AnySourced, list[Any]]:
+    def _head(
+        self, head: str, steps: list[Any], file: SourceFile, key: str, span: Span
+    ) -> tuple[AnySourced, list[Any]]:
         """The value a traversal starts from, and the steps left to apply to it."""
         if head in self.bindings:
             return self.bindings[head], steps
@@ -570,7 +572,9 @@ class Evaluator:
             return self._known(Ref(address), key, span), _instance_steps(steps[1:])
         return unknown(key, span, head), []
 
-    def _module(self, name: str, steps: list[Any], file: SourceFile, key: str, span: Span) -> tuple[AnySourced, list[Any]]:
+    def _module(
+        self, name: str, steps: list[Any], file: SourceFile, key: str, span: Span
+    ) -> tuple[AnySourced, list[Any]]:
         instances = self.scope.module(name)
         if instances is None:
             return unknown(key, span, f"module.{name}"), []
@@ -722,10 +726,7 @@ def _chain(node: Any) -> tuple[Any, list[tuple[str, Any]]]:
             if len(inner) != 1 or len(node.children) != 1:
                 return node, steps[::-1]
             node = inner[0]
-        elif kind == "get_attr_expr_term":
-            steps.append(_step(node.children[1]))
-            node = node.children[0]
-        elif kind == "index_expr_term":
+        elif kind in ("get_attr_expr_term", "index_expr_term"):
             steps.append(_step(node.children[1]))
             node = node.children[0]
         elif kind in ("attr_splat_expr_term", "full_splat_expr_term"):

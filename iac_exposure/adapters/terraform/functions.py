@@ -255,7 +255,7 @@ def _format(args: list[AnySourced], call: Call) -> Any:
         if letter == "d":
             return (head + "d") % _int(arg)
         if letter == "f":
-            return (head + "f") % float(value)
+            return (head + "f") % float(_str(arg))
         if letter == "q":
             return json.dumps(_str(arg))
         if letter == "t" and isinstance(value, bool):

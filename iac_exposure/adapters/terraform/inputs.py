@@ -26,7 +26,8 @@ AnySourced = Sourced[Any]
 class Type:
     kind: str  # "string" | "number" | "bool" | "any" | "list" | "set" | "map" | "object" | "tuple"
     element: Type | None = None  # list/set/map
-    attributes: tuple[tuple[str, Type, bool, Any, SourceFile | None], ...] = ()  # object: name, type, optional, default node
+    # object: (name, type, optional, default expression, its file)
+    attributes: tuple[tuple[str, Type, bool, Any, SourceFile | None], ...] = ()
     elements: tuple[Type, ...] = ()  # tuple
 
 
@@ -82,7 +83,7 @@ def _object_type(node: Any, file: SourceFile) -> Type | None:
     obj = _unwrap(node, "object")
     if obj is None:
         return None
-    attrs = []
+    attrs: list[tuple[str, Type, bool, Any, SourceFile | None]] = []
     for elem in obj.children:
         if getattr(elem, "data", None) != "object_elem":
             continue
@@ -168,4 +169,3 @@ def _without_spans(value: AnySourced) -> AnySourced:
     elif isinstance(inner, dict):
         inner = {k: _without_spans(v) for k, v in inner.items()}
     return Sourced(inner, value.origin, value.key, None, (), value.via)
-

@@ -243,9 +243,7 @@ class ModuleScope(Scope):
         out: list[tuple[Any, Scope]] = []
         for instance, ev in instances(call, Evaluator(self)):
             suffix = key_suffix(instance) if keyed else ""
-            inputs = {
-                arg: _thunk(ev, attr) for arg, attr in call.attributes.items() if arg not in _META_ARGUMENTS
-            }
+            inputs = {arg: _thunk(ev, attr) for arg, attr in call.attributes.items() if arg not in _META_ARGUMENTS}
             scope = ModuleScope(
                 child, f"{self.prefix}module.{name}{suffix}.", inputs, self.tree, (*self.key, name), self.ancestors
             )
@@ -261,7 +259,9 @@ def _unknown_instance(block: HclBlock) -> dict[str, AnySourced]:
     """Bindings for a block read once for all its instances (a data source with count)."""
     names: dict[str, AnySourced] = {}
     if "count" in block.attributes:
-        names["count"] = Sourced({"index": unknown("index", block.span, "count.index")}, Origin.EXPLICIT, "count", block.span)
+        names["count"] = Sourced(
+            {"index": unknown("index", block.span, "count.index")}, Origin.EXPLICIT, "count", block.span
+        )
     if "for_each" in block.attributes:
         missing = unknown("each", block.span, "each")
         names["each"] = Sourced({"key": missing, "value": missing}, Origin.EXPLICIT, "each", block.span)
@@ -277,11 +277,7 @@ def instances(block: HclBlock, ev: Evaluator) -> list[tuple[Any, Evaluator]]:
         number = value.value
         if not value.known or isinstance(number, bool) or not isinstance(number, (int, float)):
             return [(None, ev.bind(_unknown_instance(block)))]
-        return [
-            (i, ev.bind({"count": Sourced({"index": Sourced(i, Origin.EXPLICIT, "index", count.span, (), "count.index")},
-                                          Origin.EXPLICIT, "count", count.span)}))  # fmt: skip
-            for i in range(min(int(number), MAX_INSTANCES))
-        ]
+        return [(i, ev.bind({"count": _count(i, count.span)})) for i in range(min(int(number), MAX_INSTANCES))]
     for_each = block.attributes.get("for_each")
     if for_each is not None:
         collection = ev.attribute(for_each)
@@ -293,6 +289,11 @@ def instances(block: HclBlock, ev: Evaluator) -> list[tuple[Any, Evaluator]]:
             out.append((key.value if key.known else None, ev.bind({"each": bound})))
         return out
     return [(None, ev)]
+
+
+def _count(index: int, span: Span) -> AnySourced:
+    value = Sourced(index, Origin.EXPLICIT, "index", span, (), "count.index")
+    return Sourced({"index": value}, Origin.EXPLICIT, "count", span)
 
 
 def key_suffix(key: Any) -> str:
