@@ -153,7 +153,9 @@ def _list_elements(file: SourceFile, expr: Any) -> list[Span]:
         expr = expr.children[0]
     if getattr(expr, "data", None) != "tuple":
         return []
-    return [node_span(file, c) for c in expr.children if getattr(c, "data", "new_line_or_comment") != "new_line_or_comment"]
+    return [
+        node_span(file, c) for c in expr.children if getattr(c, "data", "new_line_or_comment") != "new_line_or_comment"
+    ]
 
 
 def _is_block(span: Span) -> bool:
@@ -336,10 +338,11 @@ def _remove_lines(span: Span, comments: bool = True) -> Edit:
         start = prev
     end = text.find("\n", span.end)
     end = len(text) if end == -1 else end + 1
-    before_blank = start == 0 or text[file.line_start(start - 1) : start].strip() == ""
+    line_before = text[file.line_start(start - 1) : start].strip() if start > 0 else ""
+    before_blank = start == 0 or line_before == ""
     next_end = text.find("\n", end)
     next_line = text[end : next_end if next_end != -1 else len(text)].strip()
-    if before_blank and next_line == "" and next_end != -1:
+    if (before_blank or line_before.endswith("{")) and next_line == "" and next_end != -1:
         end = next_end + 1  # keep one blank line between neighbours, not two
     elif before_blank and start > 0 and next_line.startswith("}"):
         start = file.line_start(start - 1)  # the last block of its parent: no blank line before the brace

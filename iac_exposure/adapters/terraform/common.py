@@ -78,6 +78,15 @@ class ResourceBlock:
     address: str
     reader: BlockReader
 
+    def for_each_element(self, value: AnySourced) -> bool:
+        """The value is an element of this block's `for_each` set (`each.value` where `each.key` is the element
+        itself: a set, not a map), so removing it from the set removes this instance."""
+        each = self.reader.ev.bindings.get("each")
+        if each is None or not isinstance(each.value, dict):
+            return False
+        element = each.value.get("value")
+        return element is value and each.value.get("key") is value and value.span is not None and value.explicit
+
     def aliases(self, *attrs: str) -> tuple[str, ...]:
         found = []
         for attr in attrs:
