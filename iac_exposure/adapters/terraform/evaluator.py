@@ -131,14 +131,15 @@ class Scope:
 
 
 def with_via(value: AnySourced, via: str) -> AnySourced:
-    """The value as seen through a named value (`var.x`): written elsewhere, it must be changed there."""
+    """The value as seen through a named value (`var.x`): written elsewhere, it must be changed there. A value
+    that already came through one keeps it: the innermost name is where it is written."""
     inner = value.value
     if isinstance(inner, tuple):
         inner = tuple(with_via(v, via) for v in inner)
     elif isinstance(inner, dict):
         inner = {k: with_via(v, via) for k, v in inner.items()}
     cls = Failed if isinstance(value, Failed) else Sourced
-    return cls(inner, value.origin, value.key, value.span, value.missing, via)
+    return cls(inner, value.origin, value.key, value.span, value.missing, value.via or via)
 
 
 class Evaluator:

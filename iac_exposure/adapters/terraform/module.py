@@ -190,7 +190,7 @@ class ModuleScope(Scope):
             if block is None or "value" not in block.attributes:
                 return unknown(key, span, f"{self.prefix}{rest}")
             value = Evaluator(self).attribute(block.attributes["value"])
-            return with_via(value, f"{self.prefix.rstrip('.')}.{rest}") if value.via is None else value
+            return with_via(value, f"{self.prefix.rstrip('.')}.{rest}")
         if kind == "data":
             type_, _, label = rest.partition(".")
             return self._data(type_, label, key, span)
