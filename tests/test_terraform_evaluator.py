@@ -91,20 +91,22 @@ CASES: list[tuple[str, Any]] = [
     ("var.unset", UNKNOWN),
     ("aws_security_group.web.id", Ref("aws_security_group.web", "id")),
     ("aws_security_group.web[*].id", [Ref("aws_security_group.web", "id")]),
-    ("aws_security_group.web[0].arn", Ref("aws_security_group.web", "arn")),
+    ("aws_security_group.web[0].arn", Ref("aws_security_group.web[0]", "arn")),
+    ('aws_security_group.web["k"]', Ref('aws_security_group.web["k"]')),
+    ("aws_security_group.web[var.unset].id", Ref("aws_security_group.web", "id")),
     ("aws_instance.not_declared.id", UNKNOWN),
     ("terraform.workspace", UNKNOWN),
     # for expressions
-    ("[for c in var.cidrs : upper(c) if c != \"10.0.0.0/8\"]", ["0.0.0.0/0"]),
+    ('[for c in var.cidrs : upper(c) if c != "10.0.0.0/8"]', ["0.0.0.0/0"]),
     ("{for k, v in var.tags : v => k}", {"prod": "env", "web": "team"}),
-    ('{for r in var.rules : r.protocol => r.port...}', {"tcp": [22, 443]}),
+    ("{for r in var.rules : r.protocol => r.port...}", {"tcp": [22, 443]}),
     ("[for r in var.unset : r]", UNKNOWN),
     # functions
     ('concat(var.cidrs, ["192.0.2.0/24"])', ["10.0.0.0/8", "0.0.0.0/0", "192.0.2.0/24"]),
     ('merge(var.tags, { team = "api" })', {"env": "prod", "team": "api"}),
     ('lookup(var.tags, "owner", "nobody")', "nobody"),
     ("element(var.cidrs, 3)", "0.0.0.0/0"),
-    ("flatten([var.cidrs, [[\"a\"]]])", ["10.0.0.0/8", "0.0.0.0/0", "a"]),
+    ('flatten([var.cidrs, [["a"]]])', ["10.0.0.0/8", "0.0.0.0/0", "a"]),
     ('distinct(["a", "b", "a"])', ["a", "b"]),
     ('toset(["b", "a", "b"])', ["a", "b"]),
     ("tolist(var.cidrs)", ["10.0.0.0/8", "0.0.0.0/0"]),
@@ -127,7 +129,7 @@ CASES: list[tuple[str, Any]] = [
     ("jsonencode({ Action = var.cidrs })", {"Action": ["10.0.0.0/8", "0.0.0.0/0"]}),
     ('file("/etc/hostname")', UNKNOWN),  # never outside the scanned modules
     ('templatefile("p.tftpl", {})', UNKNOWN),
-    ("provider::aws::arn_parse(\"x\")", UNKNOWN),
+    ('provider::aws::arn_parse("x")', UNKNOWN),
     ("local.x", UNKNOWN),  # a cycle
 ]
 

@@ -60,12 +60,27 @@ def expected(workdir: Path) -> set[tuple[object, ...]]:
         ("remote-access-open", INSTANCE, group, tfvars, world_ssh),
         ("open-security-group", INSTANCE, group, tfvars, world_ssh),
         ("open-security-group", INSTANCE, group, sg, line_of(workdir, sg, 'cidr_blocks       = ["0.0.0.0/0"]')),
-        ("iam-admin-policy", INSTANCE, "module.compute.aws_iam_role_policy.web", iam,
-         line_of(workdir, iam, 'actions   = ["*"]')),  # fmt: skip
-        ("imdsv1-allowed", INSTANCE, INSTANCE, f"{EXAMPLE}/modules/compute/main.tf",
-         line_of(workdir, f"{EXAMPLE}/modules/compute/main.tf", 'resource "aws_instance" "web"')),  # fmt: skip
-        ("public-ip", INSTANCE, "module.network.aws_subnet.public", f"{EXAMPLE}/modules/network/vpc.tf",
-         line_of(workdir, f"{EXAMPLE}/modules/network/vpc.tf", "map_public_ip_on_launch")),  # fmt: skip
+        (
+            "iam-admin-policy",
+            INSTANCE,
+            "module.compute.aws_iam_role_policy.web",
+            iam,
+            line_of(workdir, iam, 'actions   = ["*"]'),
+        ),  # fmt: skip
+        (
+            "imdsv1-allowed",
+            INSTANCE,
+            INSTANCE,
+            f"{EXAMPLE}/modules/compute/main.tf",
+            line_of(workdir, f"{EXAMPLE}/modules/compute/main.tf", 'resource "aws_instance" "web"'),
+        ),  # fmt: skip
+        (
+            "public-ip",
+            INSTANCE,
+            "module.network.aws_subnet.public",
+            f"{EXAMPLE}/modules/network/vpc.tf",
+            line_of(workdir, f"{EXAMPLE}/modules/network/vpc.tf", "map_public_ip_on_launch"),
+        ),  # fmt: skip
     }
 
 

@@ -88,12 +88,12 @@ class Model:
         for res in self.resources.values():
             self._by_type[type(res)].append(res)
         # a block whose instances (count/for_each) differ is one resource per instance (`aws_x.y["k"]`);
-        # a reference to the block names them all
+        # a reference to the block without a key names them all
         self._instances: dict[str, list[Resource]] = defaultdict(list)
         for res in self.resources.values():
-            base = _INSTANCE_KEY.sub("", res.address)
-            if base != res.address:
-                self._instances[base].append(res)
+            block = _INSTANCE_KEY.sub("", res.address)
+            if block != res.address:
+                self._instances[block].append(res)
         self._aliases: dict[tuple[type, str], Resource] = {}
         for res in self.resources.values():
             for alias in res.aliases:
@@ -124,10 +124,21 @@ class Model:
         for other in self.of_type(OtherResource):
             for address in other.references:
                 self.referenced_by_others.add(address)
-                self.referenced_by_others.update(r.address for r in self._instances.get(address, []))
+                self.referenced_by_others.update(r.address for r in self.addressed(address))
         self.compute: tuple[Compute, ...] = tuple(self._link_compute())
 
     # -- lookups -------------------------------------------------------------------------------------
+
+    def addressed(self, address: str) -> list[Resource]:
+        """What a reference by address names: the resource; the block of an instance (`aws_x.y[0]` when its
+        instances are one resource); or every instance of a block whose instances differ."""
+        found = self.resources.get(address)
+        if found is not None:
+            return [found]
+        block = _INSTANCE_KEY.sub("", address)
+        if block != address and block in self.resources:
+            return [self.resources[block]]
+        return self._instances.get(block, [])
 
     def of_type(self, cls: type[R]) -> list[R]:
         return self._by_type.get(cls, [])  # type: ignore[return-value]
@@ -141,7 +152,7 @@ class Model:
         if ref is None:
             return None, True
         if isinstance(ref, Ref):
-            found = self.resources.get(ref.address) or next(iter(self._instances.get(ref.address, [])), None)
+            found = next(iter(self.addressed(ref.address)), None)
             if isinstance(found, classes):
                 return found, True
             return None, False
@@ -159,9 +170,7 @@ class Model:
             res, ok = self.resolve(item, cls)
             known = known and ok
             ref = item.value
-            every = [res] if res is None or not isinstance(ref, Ref) or ref.address in self.resources else (
-                [r for r in self._instances[ref.address] if isinstance(r, cls)]
-            )  # fmt: skip
+            every = [r for r in self.addressed(ref.address) if isinstance(r, cls)] if isinstance(ref, Ref) else [res]
             for one in every:
                 if one is not None and one not in found:
                     found.append(one)
@@ -292,7 +301,7 @@ class Model:
         )  # fmt: skip
 
 
-_INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]')
+_INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]$')  # the last key: the instance of a resource
 
 
 def _arn_name(value: str) -> str:

@@ -33,6 +33,11 @@ def _is_tfvars(name: str) -> bool:
     return name in ("terraform.tfvars", "terraform.tfvars.json") or name.endswith((".auto.tfvars", ".auto.tfvars.json"))
 
 
+def _is_override(name: str) -> bool:
+    stem = name.removesuffix(".json").removesuffix(".tf")
+    return stem == "override" or stem.endswith("_override")
+
+
 class TerraformReader:
     name = "terraform"
 
@@ -170,8 +175,10 @@ class _Loader:
             source = ModuleSource(directory)
             self._modules[directory] = source
             self._allowed.add(Path(os.path.realpath(directory)))
-            for path in sorted(p for p in _list_dir(directory) if p.name.endswith((".tf", ".tf.json"))):
-                source.add(self._parse(path, source.files))
+            paths = sorted(p for p in _list_dir(directory) if p.name.endswith((".tf", ".tf.json")))
+            overrides = [p for p in paths if _is_override(p.name)]
+            for path in [p for p in paths if p not in overrides] + overrides:  # override files merge in last
+                source.add(self._parse(path, source.files), override=path in overrides)
         self._use(source.files)
         return source
 

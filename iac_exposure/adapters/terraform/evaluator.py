@@ -12,6 +12,7 @@ map key, an index out of range). Only `try()` and `can()` tell them apart; every
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -309,7 +310,7 @@ class Evaluator:
                     return unknown(key, None, value.via)
                 if not _scalar(value):
                     return failed(key, value.span)  # null, a list or an object in a template
-                out.append(_to_string(value.value))
+                out.append(to_string(value.value))
             elif part.kind == "if":
                 mid, close = _matching(parts, i, "if", "endif")
                 if close is None:
@@ -377,7 +378,7 @@ class Evaluator:
             name = self.evaluate(name_node, file, "") if not node.literal else self._known(name_node.value, "", span)
             if not _scalar(name):
                 return unknown(key, span, name.via)
-            text = _to_string(name.value)
+            text = to_string(name.value)
             if text == "//":
                 continue
             value = self.evaluate(value_node, file, text)
@@ -402,7 +403,7 @@ class Evaluator:
             name = self._object_key(key_node, file)
             if not _scalar(name):
                 return name if isinstance(name, Failed) else unknown(key, span, name.via)
-            text = _to_string(name.value)
+            text = to_string(name.value)
             value = self.evaluate(value_node, file, text)
             if isinstance(value, Failed):
                 return value
@@ -460,7 +461,7 @@ class Evaluator:
             out_key = ev.evaluate(key_node, file, key)
             if not _scalar(out_key):
                 return out_key if isinstance(out_key, Failed) else unknown(key, span, out_key.via)
-            name = _to_string(out_key.value)
+            name = to_string(out_key.value)
             value = ev.evaluate(value_node, file, name)
             if isinstance(value, Failed):
                 return value
@@ -569,8 +570,8 @@ class Evaluator:
         if head == "data" and attr is not None and len(steps) > 1 and steps[1][0] == "attr":
             return scope.data(attr, steps[1][1], key, span), _instance_steps(steps[2:])
         address = scope.resource(head, attr) if attr is not None else None
-        if address is not None:
-            return self._known(Ref(address), key, span), _instance_steps(steps[1:])
+        if address is not None:  # an index right after it picks an instance: see _walk
+            return self._known(Ref(address), key, span), steps[1:]
         return unknown(key, span, head), []
 
     def _module(
@@ -619,9 +620,9 @@ class Evaluator:
                 value = self._splat(value, arg, file, key, span)
                 continue
             if isinstance(inner, Ref):
-                if kind == "attr" and not inner.attribute:
-                    value = self._known(Ref(inner.address, arg), key, span)
-                continue  # an instance key, or an attribute of an attribute: still that resource
+                if not inner.attribute:
+                    value = self._ref_step(inner, kind, arg, file, key, span)
+                continue  # an attribute of an attribute: still that resource
             if kind == "attr":
                 if isinstance(inner, dict) and arg in inner:
                     value = inner[arg]
@@ -635,6 +636,14 @@ class Evaluator:
                 return failed(key, span, value.via)
             value = found
         return value
+
+    def _ref_step(self, ref: Ref, kind: str, arg: Any, file: SourceFile, key: str, span: Span) -> AnySourced:
+        """`aws_x.y.id`, or `aws_x.y[0]`/`aws_x.y["k"]`: the instance, by its address when the key is known."""
+        if kind == "attr":
+            return self._known(Ref(ref.address, arg), key, span)
+        index = self._index_value(arg, file, key)
+        suffix = key_suffix(index.value) if index.known and isinstance(index.value, (str, int)) else ""
+        return self._known(Ref(ref.address + suffix), key, span)
 
     def _splat(self, value: AnySourced, steps: list[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         inner = value.value
@@ -707,14 +716,23 @@ def _index(inner: Any, index: Any) -> AnySourced | None:
             return found
         return None
     if isinstance(inner, dict):
-        name = _to_string(index) if isinstance(index, (str, int, float)) else None
+        name = to_string(index) if isinstance(index, (str, int, float)) else None
         return inner.get(name) if name is not None else None
     return None
 
 
 def _instance_steps(steps: list[Any]) -> list[Any]:
-    """After `type.name`, an index picks an instance (count/for_each); the model links to the whole block."""
+    """After a data source's `type.name`, an index picks an instance (count/for_each): all are read alike."""
     return steps[1:] if steps and steps[0][0] == "index" else steps
+
+
+def key_suffix(key: Any) -> str:
+    """An instance key as Terraform writes it in addresses: `[0]`, `["web"]`."""
+    if key is None:
+        return ""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return f"[{key}]"
+    return f"[{json.dumps(str(key))}]"
 
 
 def _chain(node: Any) -> tuple[Any, list[tuple[str, Any]]]:
@@ -941,10 +959,6 @@ def _unescape(token: Any) -> str:
 
 def to_string(value: Any) -> str:
     """A primitive as Terraform converts it to a string."""
-    return _to_string(value)
-
-
-def _to_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():

@@ -12,10 +12,10 @@ trait fires if any instance would. `count = 0` or an empty `for_each` creates no
 
 from __future__ import annotations
 
-import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,7 +32,7 @@ from .ec2 import (
     adapt_launch_configuration,
     adapt_launch_template,
 )
-from .evaluator import MAX_INSTANCES, Budget, Evaluator, Scope, with_via
+from .evaluator import MAX_INSTANCES, Budget, Evaluator, Scope, key_suffix, with_via
 from .iam import adapt_instance_profile, adapt_policy, adapt_policy_attachment, adapt_role, adapt_role_policy
 from .inputs import Type, convert, parse_type
 from .policy_document import policy_document
@@ -96,7 +96,12 @@ class ModuleSource:
     calls: dict[str, HclBlock] = field(default_factory=dict)
     types: dict[str, Type] = field(default_factory=dict)  # variable type constraints, parsed once
 
-    def add(self, blocks: Iterable[HclBlock]) -> None:
+    def add(self, blocks: Iterable[HclBlock], override: bool = False) -> None:
+        """Add a file's blocks; an override file's blocks merge into the blocks they name instead."""
+        if override:
+            for block in blocks:
+                self._override(block)
+            return
         for block in blocks:
             kind, labels = block.type, block.labels
             if kind == "variable" and labels:
@@ -112,10 +117,42 @@ class ModuleSource:
             elif kind == "module" and labels:
                 self.calls[labels[0]] = block
 
+    def _override(self, block: HclBlock) -> None:
+        """Terraform's override files: each argument replaces the original's argument of that name, each
+        nested block type replaces all the original's blocks of that type."""
+        kind, labels = block.type, block.labels
+        if kind == "locals":
+            self.locals.update(block.attributes)
+            return
+        named: dict[Any, HclBlock] | None = {
+            "variable": self.variables, "output": self.outputs, "module": self.calls,
+        }.get(kind)  # fmt: skip
+        if named is not None and labels and labels[0] in named:
+            named[labels[0]] = _merged(named[labels[0]], block)
+        elif kind == "data" and len(labels) == 2 and labels in self.data:
+            self.data[labels] = _merged(self.data[labels], block)
+        elif kind == "resource":
+            self.resources = [_merged(r, block) if r.labels == labels else r for r in self.resources]
+
     def type_of(self, name: str) -> Type:
         if name not in self.types:
             self.types[name] = parse_type(self.variables[name])
         return self.types[name]
+
+
+def _merged(original: HclBlock, override: HclBlock) -> HclBlock:
+    def kind(block: HclBlock) -> str:
+        return block.labels[0] if block.type == "dynamic" and block.labels else block.type
+
+    replaced = {kind(b) for b in override.blocks}
+    return HclBlock(
+        original.type,
+        original.labels,
+        {**original.attributes, **override.attributes},
+        [b for b in original.blocks if kind(b) not in replaced] + override.blocks,
+        original.span,
+        original.file,
+    )
 
 
 def local_source(source: str) -> bool:
@@ -296,60 +333,85 @@ def _count(index: int, span: Span) -> AnySourced:
     return Sourced({"index": value}, Origin.EXPLICIT, "count", span)
 
 
-def key_suffix(key: Any) -> str:
-    """An instance key as Terraform writes it in addresses: `[0]`, `["web"]`."""
-    if key is None:
-        return ""
-    if isinstance(key, int) and not isinstance(key, bool):
-        return f"[{key}]"
-    return f"[{json.dumps(str(key))}]"
-
-
 def adapt_tree(root: ModuleScope) -> list[Resource]:
-    """Every resource of a root module and of the modules it calls, to any depth."""
-    out: list[Resource] = []
+    """Every resource of a root module and of the modules it calls, to any depth.
+
+    A block's instances are kept as one resource when they are alike. References to instances of other
+    blocks (`aws_subnet.a[count.index]`) do not make them differ as long as those blocks are kept whole
+    themselves; the blocks that must be split are found by repeating the comparison until none is added.
+    """
+    blocks: list[_Adapted] = []
     pending: list[Scope] = [root]
     while pending:
         scope = pending.pop(0)
         if not isinstance(scope, ModuleScope):
             continue
-        out.extend(_adapt_scope(scope))
+        blocks.extend(_adapt_scope(scope))
         for name in scope.source.calls:
             pending.extend(s for _, s in scope.module(name) or [])
+    split: set[str] = set()
+    while True:
+        differing = {b.address for b in blocks if b.address not in split and b.differ(split)}
+        if not differing:
+            break
+        split |= differing
+    out: list[Resource] = []
+    for adapted in blocks:
+        if adapted.address in split:  # each instance a resource of its own, under its Terraform address
+            for key, ev in adapted.instances:
+                out.extend(_adapt_one(adapted.block, adapted.address + key_suffix(key), ev))
+        else:
+            out.extend(adapted.results[0])
     return out
 
 
-def adapt_module(blocks: Iterable[HclBlock]) -> list[Resource]:
-    """Every resource of one module read alone (no inputs, no calls followed): its variables' defaults."""
+@dataclass(slots=True)
+class _Adapted:
+    """A resource block adapted once per instance, under the block's address."""
 
-    class _NoModules:
-        def load(self, caller: ModuleSource, call: HclBlock, key: tuple[str, ...]) -> ModuleSource | None:
-            return None
+    block: HclBlock
+    address: str
+    instances: list[tuple[Any, Evaluator]]
+    results: list[list[Resource]]
 
-        def read_file(self, path: Path) -> str | None:
-            return None
-
-    source = ModuleSource(Path("."))
-    source.add(blocks)
-    return _adapt_scope(ModuleScope(source, "", {}, Tree(_NoModules(), Path("."))))
+    def differ(self, split: set[str]) -> bool:
+        first = _fingerprint(self.results[0], split)
+        return any(_fingerprint(r, split) != first for r in self.results[1:])
 
 
-def _adapt_scope(scope: ModuleScope) -> list[Resource]:
+def _adapt_scope(scope: ModuleScope) -> Iterator[_Adapted]:
     ev = Evaluator(scope)
-    out: list[Resource] = []
     for block in scope.source.resources:
         rtype, name = block.labels
         address = f"{scope.prefix}{rtype}.{name}"
         found = instances(block, ev)
-        if not found:
-            continue
-        results = [list(_adapt_one(block, address, iev)) for _, iev in found]
-        if all(r == results[0] for r in results[1:]):
-            out.extend(results[0])
-        else:  # the instances differ: each is a resource of its own, under its Terraform address
-            for key, iev in found:
-                out.extend(_adapt_one(block, address + key_suffix(key), iev))
-    return out
+        if found:
+            yield _Adapted(block, address, found, [list(_adapt_one(block, address, iev)) for _, iev in found])
+
+
+def _fingerprint(value: Any, split: set[str]) -> Any:
+    """A value to compare instances by: references to an instance of a block kept whole name the block."""
+    if isinstance(value, Sourced):
+        return (_fingerprint(value.value, split), value.origin, value.key, value.span, value.missing, value.via)
+    if isinstance(value, Ref):
+        return (_block_of(value.address, split), value.attribute)
+    if isinstance(value, (tuple, list)):
+        return tuple(_fingerprint(v, split) for v in value)
+    if isinstance(value, dict):
+        return tuple((k, _fingerprint(v, split)) for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
+    if isinstance(value, frozenset):  # the addresses a resource we do not model refers to
+        return frozenset(_block_of(v, split) if isinstance(v, str) else v for v in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return (type(value), *(_fingerprint(getattr(value, f.name), split) for f in fields(value)))
+    return value
+
+
+def _block_of(address: str, split: set[str]) -> str:
+    block = _INSTANCE_KEY.sub("", address)
+    return address if block in split else block
+
+
+_INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]$')
 
 
 def _adapt_one(block: HclBlock, address: str, ev: Evaluator) -> Iterator[Resource]:
