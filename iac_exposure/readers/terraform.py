@@ -56,8 +56,14 @@ class TerraformReader:
         for root in _roots(sources, loader):
             loader.begin()
             source = loader.module_at(root)
-            inputs = {name: _constant(v) for name, v in _root_inputs(source, config, loader).items()}
-            resources = adapt_tree(ModuleScope(source, "", inputs, Tree(loader, root)))
+            try:
+                inputs = {name: _constant(v) for name, v in _root_inputs(source, config, loader).items()}
+                resources = adapt_tree(ModuleScope(source, "", inputs, Tree(loader, root)))
+            except (RecursionError, ValueError, TypeError, LookupError, AttributeError) as exc:
+                # a construct the evaluator does not survive must cost this module, not the scan
+                resources = []
+                message = f"{type(exc).__name__} while evaluating the module: {exc}"
+                loader.diagnose(Diagnostic(root.as_posix(), None, "internal-error", message))
             yield Unit(files=loader.files_used(), resources=resources, diagnostics=loader.take_diagnostics())
 
 
@@ -152,7 +158,7 @@ class _Loader:
                 self._used_ids.add(id(file))
                 self._used.append(file)
 
-    def _diagnose(self, diagnostic: Diagnostic) -> None:
+    def diagnose(self, diagnostic: Diagnostic) -> None:
         key = (diagnostic.file, diagnostic.line, diagnostic.message)
         if key not in self._reported:  # a module called from several roots is reported once
             self._reported.add(key)
@@ -190,7 +196,7 @@ class _Loader:
         unit = Unit()
         text = read_text(path, unit)
         for d in unit.diagnostics:
-            self._diagnose(d)
+            self.diagnose(d)
         if text is None:
             return []
         is_json = path.name.endswith(".json")
@@ -199,7 +205,7 @@ class _Loader:
         try:
             return parse_tf_json(source) if is_json else parse(source)
         except ParseError as exc:
-            self._diagnose(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
+            self.diagnose(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
             return []
 
     def variables_file(self, path: Path) -> dict[str, HclAttribute]:
@@ -212,7 +218,7 @@ class _Loader:
             unit = Unit()
             text = read_text(path, unit)
             for d in unit.diagnostics:
-                self._diagnose(d)
+                self.diagnose(d)
             source, attributes = None, {}
             if text is not None:
                 is_json = path.name.endswith(".json")
@@ -220,7 +226,7 @@ class _Loader:
                 try:
                     attributes = parse_tfvars_json(source) if is_json else parse_body(source)[0]
                 except ParseError as exc:
-                    self._diagnose(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
+                    self.diagnose(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
             self._variables_files[path] = (source, attributes)
         source, attributes = self._variables_files[path]
         if source is not None:
@@ -270,7 +276,7 @@ class _Loader:
         return None
 
     def _warn(self, where: tuple[str, int], kind: str, message: str) -> None:
-        self._diagnose(Diagnostic(where[0], where[1], kind, message, severity="warning"))
+        self.diagnose(Diagnostic(where[0], where[1], kind, message, severity="warning"))
 
     # -- file() ----------------------------------------------------------------------------------------
 

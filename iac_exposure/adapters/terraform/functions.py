@@ -56,6 +56,8 @@ class Call:
             return unknown(self.key, self.span)
         except (TypeError, ValueError, IndexError, KeyError, ArithmeticError):
             return failed(self.key, self.span)
+        except RecursionError:  # a document nested deeper than we follow
+            return unknown(self.key, self.span)
         if result is None:
             return unknown(self.key, self.span)
         if isinstance(result, Sourced):
