@@ -238,11 +238,6 @@ def test_reference_cycle_is_unknown() -> None:
     assert scope_of(blocks).attribute(resource_r(blocks).attributes["v"]).origin is Origin.UNKNOWN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Scope caches the Sourced of a variable by name, so an UNKNOWN variable used twice keeps the key "
-    "and span of its first use: the second attribute's value says key 'v' and points at the first line",
-)
 def test_unknown_variable_used_twice_points_at_each_use() -> None:
     text = 'variable "nodef" {}\nresource "t" "r" {\n  v = var.nodef\n  w = var.nodef\n}\n'
     blocks = parse(SourceFile(Path("main.tf"), text))

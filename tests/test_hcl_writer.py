@@ -238,33 +238,17 @@ def test_absent_attribute_names_the_blocks_to_create() -> None:
     assert target.span is not None and target.span.text == NO_METADATA_2.rstrip("\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_indent_unit reads the step only from lines inside the target block and falls back to 2 spaces: "
-    "`metadata_options {}` in a 4-space file gets `http_tokens` indented by 6 spaces instead of 8",
-)
 def test_set_value_into_empty_block_of_4_space_file() -> None:
     text = NO_METADATA_4.replace("}\n", "    metadata_options {}\n}\n")
     assert fix(text, lambda r: SetValue(tokens(r), "required")) == INSERTED_4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_indent_unit falls back to 2 spaces for an empty resource `{}` even when the rest of the file "
-    "is indented by 4 spaces",
-)
 def test_set_value_into_empty_resource_of_4_space_file() -> None:
     other = 'resource "aws_security_group" "sg" {\n    name = "sg"\n}\n\n'
     expected = other + INSERTED_4.replace('    ami = "ami-1"\n', "")
     assert fix(other + EMPTY_RESOURCE, lambda r: SetValue(tokens(r), "required")) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='inserting into a one-line block `{ ami = "ami-1" }` leaves the attribute on the opening line '
-    '(`{ ami = "ami-1" \\n  metadata_options {...`): trailing whitespace, and Terraform rejects a '
-    "single-line block that continues on the next line",
-)
 def test_set_value_into_one_line_resource() -> None:
     new = fix('resource "aws_instance" "web" { ami = "ami-1" }\n', lambda r: SetValue(tokens(r), "required"))
     first_line = new.splitlines()[0]
@@ -272,10 +256,6 @@ def test_set_value_into_one_line_resource() -> None:
     assert all(line == line.rstrip() for line in new.splitlines())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inserted lines always end with LF: a CRLF file gets mixed line endings",
-)
 def test_set_value_insert_keeps_crlf() -> None:
     text = NO_METADATA_2.replace("\n", "\r\n")
     assert fix(text, lambda r: SetValue(tokens(r), "required")) == INSERTED_2.replace("\n", "\r\n")
@@ -331,12 +311,6 @@ def test_replace_with_input_avoids_names_declared_in_siblings(taken: dict[str, s
     assert new == ssh_rule(f"[var.{name}]") + declaration(name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='hcl.Inputs.declare finds taken names with the regex `variable\\s+"..."`, so a sibling\'s '
-    "`variable trusted_cidr {}` (unquoted label, valid HCL, parsed as a variable by the package) is missed and "
-    'a duplicate `variable "trusted_cidr"` is declared',
-)
 def test_replace_with_input_sees_unquoted_variable_labels() -> None:
     text = ssh_rule('["0.0.0.0/0"]')
     siblings = {"variables.tf": "variable trusted_cidr {\n  type = string\n}\n"}
@@ -467,11 +441,6 @@ def test_remove_item(before: str, index: int, after: str) -> None:
     hcl2.parses_to_tree(new)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='removing the only element of a multi-line list without a trailing comma (`[\\n    "a"\\n  ]`) '
-    "removes the text but leaves its indentation as a whitespace-only line: `[\\n    \\n  ]`",
-)
 def test_remove_only_item_of_multi_line_list_without_trailing_comma() -> None:
     file, value = attribute(with_list('[\n    "a"\n  ]'), "arns")
     new, _ = apply_edits(file.text, hcl_edits(RemoveItem(value.items()[0]), [file]))
@@ -546,11 +515,6 @@ def test_remove_block_refuses_when_referenced_in_the_same_file() -> None:
         hcl_edits(RemoveBlock(eip(resources)), files)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="removing the last block of a file that is preceded by a blank line leaves that blank line at "
-    "the end of the file (`...}\\n\\n`)",
-)
 def test_remove_last_block_leaves_no_trailing_blank_line() -> None:
     text = 'resource "aws_subnet" "s" {}\n\nresource "aws_eip" "ip" {\n  instance = "i-1"\n}\n'
     assert fix(text, lambda r: RemoveBlock(eip(r))) == 'resource "aws_subnet" "s" {}\n'
@@ -686,12 +650,6 @@ def test_unified_diff_of_unchanged_text_is_empty() -> None:
     assert unified_diff("main.tf", TEXT, TEXT) == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="unified_diff splits lines with str.splitlines(), which also breaks at \\f, \\v, \\x1c-\\x1e, \\x85, "
-    "U+2028 and U+2029: a file holding one of them near the change gets a corrupt diff (a '\\ No newline at end "
-    "of file' marker mid-file) that `git apply` rejects",
-)
 @pytest.mark.parametrize(
     "odd",
     [
