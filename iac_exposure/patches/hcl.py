@@ -36,6 +36,19 @@ class Inputs:
         return self._chosen[key]
 
 
+def check(text: str) -> None:
+    """Raise ParseError when patched text is no longer HCL."""
+    import hcl2
+    from lark.exceptions import LarkError
+
+    from ..parsers import ParseError
+
+    try:
+        hcl2.parses_to_tree(text)
+    except (LarkError, RecursionError, ValueError) as exc:
+        raise ParseError(str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error") from None
+
+
 def newline(file: SourceFile) -> str:
     """The file's line ending: CRLF files stay CRLF."""
     return "\r\n" if "\r\n" in file.text else "\n"

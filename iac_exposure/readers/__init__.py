@@ -41,7 +41,7 @@ class Reader(Protocol):
 def read_text(path: Path, unit: Unit) -> str | None:
     """A file's text, or None with a read-error diagnostic."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8")  # bytes, not read_text: CRLF line endings are kept
     except (OSError, UnicodeDecodeError) as exc:
         unit.diagnostics.append(Diagnostic(path.as_posix(), None, "read-error", str(exc)))
         return None
