@@ -45,6 +45,7 @@ def main() -> None:
 )  # fmt: skip
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
 def scan(
     paths: tuple[str, ...],
     fmt: str,
@@ -58,6 +59,7 @@ def scan(
     imds_account_default: str,
     color: bool | None,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Scan Terraform files and directories (default: the current directory)."""
     from .api import UsageError, combined_patch
@@ -96,8 +98,12 @@ def scan(
         use_colour = color if color is not None else (output is None and sys.stdout.isatty())
         _emit(text.render(report, colour=use_colour, show_patches=not quiet), output)
 
+    if verbose:
+        for diagnostic in report.diagnostics:
+            if diagnostic.detail:
+                click.echo(f"{diagnostic.file}: {diagnostic.detail}", err=True)
     threshold = _SEVERITIES.index(fail_on)
-    if report.diagnostics:
+    if any(d.error for d in report.diagnostics):
         sys.exit(2)
     if any(_SEVERITIES.index(r.finding.trait.severity.value) >= threshold for r in report.results):
         sys.exit(1)

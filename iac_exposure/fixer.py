@@ -13,7 +13,7 @@ from .findings import Applicability
 from .parsers import ParseError
 from .patches.edits import Edit, apply_edits
 from .patches.render import Unpatchable, writer_for
-from .source import SourceFile
+from .source import SourceFile, decode, encode
 
 
 @dataclass(slots=True)
@@ -68,7 +68,7 @@ def _write(file: SourceFile, new_text: str) -> str | None:
     """Write `new_text` over the file atomically; None when done, else why nothing was written."""
     path = Path(file.path)
     try:
-        if path.read_bytes().decode("utf-8") != file.text:
+        if decode(path.read_bytes())[0] != file.text:
             return "the file changed on disk since it was read"
     except (OSError, UnicodeDecodeError) as exc:
         return f"cannot read it again: {exc}"
@@ -84,7 +84,7 @@ def _write(file: SourceFile, new_text: str) -> str | None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".iac-exposure")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(new_text.encode("utf-8"))
+            fh.write(encode(new_text, file.encoding))
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..limits import gc_paused
 from ..source import SourceFile, Span
 from . import ParseError
 
@@ -57,13 +58,30 @@ def parse(file: SourceFile) -> list[HclBlock]:
     from lark.exceptions import LarkError, UnexpectedInput
 
     try:
-        tree = hcl2.parses_to_tree(file.text)
+        with gc_paused():
+            tree = hcl2.parses_to_tree(file.text)
     except UnexpectedInput as exc:
         raise ParseError(_first_line(str(exc)), getattr(exc, "line", None)) from None
     except (LarkError, RecursionError, ValueError) as exc:
         raise ParseError(f"{type(exc).__name__}: {_first_line(str(exc))}") from None
+    depth = _depth(tree)
+    if depth > MAX_TREE_DEPTH:
+        raise ParseError(f"nested deeper than any configuration needs ({depth} levels): not analysed")
     body = tree.children[0]
     return _body(file, body)[1]
+
+
+MAX_TREE_DEPTH = 600  # parse-tree levels; a real configuration stays well under 100
+
+
+def _depth(tree: Tree[Any]) -> int:
+    """The depth of the parse tree, measured without recursion (a hostile file may nest thousands deep)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node.children if hasattr(child, "children"))
+    return deepest
 
 
 def _first_line(text: str) -> str:
