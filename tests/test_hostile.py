@@ -179,3 +179,25 @@ def test_fuzzed_hcl_gives_a_result_or_a_diagnostic(tmp_path_factory, seed: str, 
     report = scan([str(root)], Config(file_time_budget=5))
     assert time.monotonic() - started < 10
     assert not [d for d in report.diagnostics if d.kind == "internal-error"], report.diagnostics
+
+
+def test_grammar_cache_moves_to_our_cache_dir_when_site_packages_is_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hcl2.parser
+
+    from iac_exposure.parsers import terraform_hcl
+
+    monkeypatch.setattr(hcl2.parser, "PARSER_FILE", tmp_path / "site" / ".lark_cache.bin")
+    monkeypatch.setattr(terraform_hcl.os, "access", lambda path, mode: False)  # as if read-only (we run as root)
+    monkeypatch.setenv("IAC_EXPOSURE_CACHE_DIR", str(tmp_path / "cache"))
+    terraform_hcl.grammar_cache.cache_clear()
+    hcl2.parser.parser.cache_clear()
+    try:
+        terraform_hcl.grammar_cache()
+        assert hcl2.parser.PARSER_FILE == tmp_path / "cache" / "hcl2-8.1.4.lark_cache.bin"
+        hcl2.parses_to_tree("a = 1\n")
+        assert (tmp_path / "cache" / "hcl2-8.1.4.lark_cache.bin").stat().st_size > 0
+    finally:
+        terraform_hcl.grammar_cache.cache_clear()
+        hcl2.parser.parser.cache_clear()

@@ -7,7 +7,10 @@ parse and adds nothing we read. Expressions stay Lark nodes; the evaluator reads
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..limits import gc_paused
@@ -52,10 +55,33 @@ def node_span(file: SourceFile, node: Any) -> Span:
     return Span(file, start, end)
 
 
+@functools.cache
+def grammar_cache() -> None:
+    """python-hcl2 caches its compiled grammar next to its sources; where site-packages is read-only every
+    run would pay ~2 s to rebuild it, so point the cache at our cache directory instead."""
+    import hcl2.parser
+
+    target = Path(hcl2.parser.PARSER_FILE)
+    if target.exists() or os.access(target.parent, os.W_OK):
+        return
+    from hcl2.version import version
+
+    from .. import cache
+
+    directory = cache.cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # no writable cache anywhere: lark rebuilds the grammar in memory
+    hcl2.parser.PARSER_FILE = directory / f"hcl2-{version}.lark_cache.bin"
+
+
 def parse(file: SourceFile) -> list[HclBlock]:
     """Parse one `.tf` file into its top-level blocks. Raises ParseError."""
     import hcl2
     from lark.exceptions import LarkError, UnexpectedInput
+
+    grammar_cache()
 
     try:
         with gc_paused():
