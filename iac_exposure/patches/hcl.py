@@ -66,9 +66,10 @@ class Parameters:
         self._chosen: dict[tuple[str, str], tuple[str, Edit | None]] = {}
 
     def declare(self, file: SourceFile, path: str, name: str, siblings: list[SourceFile]) -> tuple[str, Edit | None]:
-        key = (file.path.parent.as_posix(), path)
+        module = file.path.parent.as_posix()
+        key = (module, path)
         if key not in self._chosen:
-            taken: set[str] = set()
+            taken = {chosen for (mod, _), (chosen, _) in self._chosen.items() if mod == module}
             for sib in siblings:
                 for match in _SSM_DATA.finditer(sib.text):
                     if match.group("path") == path:

@@ -110,8 +110,8 @@ CENTOS = Family(
     None,
     ("", ""),
     "",
-    "CentOS Linux has no maintained release: move to RHEL 9, a RHEL rebuild or Amazon Linux 2023 "
-    "(/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64)",
+    "CentOS Linux has no maintained release: move to RHEL 9, a RHEL rebuild (AlmaLinux, Rocky Linux) or "
+    "Amazon Linux 2023",
 )
 SUSE = Family(
     "SUSE Linux Enterprise Server",
@@ -332,27 +332,34 @@ def _ami(image: Image) -> str:
 _REFRESHED = (ComputeKind.LAUNCH_TEMPLATE, ComputeKind.LAUNCH_CONFIGURATION, ComputeKind.AUTOSCALING_GROUP)
 
 
-def maintained_image(compute: Compute, image: Image, family: Family | None, alternative: str = "") -> Remedy:
-    """Point the launch source at a maintained image of the same family through an SSM public parameter.
+def maintained_image(compute: Compute, image: Image, family: Family | None, rebuild: bool = False) -> Remedy:
+    """Point the launch source at a maintained image of the same family through an SSM public parameter
+    (`rebuild`: rebuilding the AMI with fixed packages is the other way out).
 
     Always display-only: a new image changes what runs, and Terraform/CloudFormation replace the instances.
     """
     refresh = " (instances of an auto scaling group need an instance refresh)" if compute.kind in _REFRESHED else ""
     consequence = f"changing the AMI replaces the instances{refresh}"
-    if family is None or family.parameter is None:
-        advice = family.advice if family else "launch from a maintained image through an SSM public parameter"
+    or_rebuild = ", or rebuild the AMI with the fixed packages" if rebuild else ""
+    if family is None:
         return Remedy(
             "Launch from a maintained image", None, Applicability.DISPLAY_ONLY,
-            f"{advice}{alternative}; {consequence}",
+            f"point the image at the SSM public parameter of a maintained release of its OS family (not known "
+            f"here){or_rebuild}; {consequence}",
         )  # fmt: skip
-    arch = family.arches[1] if _arm(image) else family.arches[0]
-    path = family.parameter.format(arch=arch)
+    if family.parameter is None:
+        return Remedy(
+            f"Launch from {family.successor}", None, Applicability.DISPLAY_ONLY,
+            f"{family.advice}{or_rebuild}; {consequence}",
+        )  # fmt: skip
+    arm = _arm(image)
+    path = family.parameter.format(arch=family.arches[1] if arm else family.arches[0])
     current = image.parameter if image.parameter.explicit else None
     return Remedy(
         f"Launch from {family.successor} through SSM public parameter {path}",
-        UseParameter(image.setting, path, family.declaration, current),
+        UseParameter(image.setting, path, family.declaration + ("_arm64" if arm else ""), current),
         Applicability.DISPLAY_ONLY,
-        f"test the workload on {family.successor}{alternative}; {consequence}",
+        f"test the workload on {family.successor}{or_rebuild}; {consequence}",
     )
 
 
@@ -405,8 +412,10 @@ def cve_finding(meta: TraitMeta, compute: Compute, image: Image, cves: list[Insp
     (id, severity, package, fixed version) in the evidence, most severe first."""
     n = len(cves)
     shown = ", ".join(f.vulnerability_id for f in cves[:3]) + (f" and {n - 3} more" if n > 3 else "")
-    message = f"AMI {image.ami_id.value} has {n} {what} CVE{'s' if n != 1 else ''} (Amazon Inspector): {shown}"
-    remedy = maintained_image(compute, image, family_of(image), ", or rebuild the AMI with the fixed packages")
+    message = (
+        f"Amazon Inspector reports {n} {what.format(s='s' if n != 1 else '')} on AMI {image.ami_id.value}: {shown}"
+    )
+    remedy = maintained_image(compute, image, family_of(image), rebuild=True)
     location = image.ami_id.span or image.setting.span
     return Finding(
         meta, compute.resource, owner_of(image.ami_id, compute), location, message, remedy,

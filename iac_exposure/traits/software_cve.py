@@ -62,4 +62,4 @@ def check(model: Model, config: Config) -> Iterator[Finding]:
             continue
         cves = by_severity(f for f in active_package_vulnerabilities(image) if not network_exploitable(f, threshold))
         if cves:
-            yield cve_finding(META, compute, image, cves, "software")
+            yield cve_finding(META, compute, image, cves, "CVE{s} (not network-exploitable)")
