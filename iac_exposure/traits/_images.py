@@ -167,7 +167,7 @@ def _debian(version: str, codename: str, ended: date) -> EndOfLife:
 
 def _centos(version: str, ended: date, source: str) -> EndOfLife:
     return EndOfLife(
-        f"CentOS Linux {version}", CENTOS, ended, "updates", source,
+        f"CentOS Linux {version}", CENTOS, ended, "life", source,
         _re(rf"centos(?:[ _-]linux)?[ _-]?{version}(?![0-9])"), _NEVER, _re(rf"^CENTOS_{version}(?![0-9])"),
     )  # fmt: skip
 
