@@ -127,6 +127,8 @@ def test_suggestions_are_shown_but_never_applied(workdir: Path) -> None:
     assert '+data "aws_ssm_parameter" "al2023" {' in out
     _, diff, err = run("scan", "infra", "--vulnerabilities", "inspector.json", "--diff", "--unsafe-fixes")
     assert diff == "" and "unsafe patch" not in err
+    run("scan", "infra", "--vulnerabilities", "inspector.json", "--fix", "--unsafe-fixes")
+    assert (workdir / "infra" / "main.tf").read_text() == STACK
 
 
 def test_without_findings_only_the_end_of_life_is_known(workdir: Path) -> None:
