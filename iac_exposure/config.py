@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,6 +13,16 @@ class Config:
     ignore: frozenset[str] = frozenset()
     # the account's IMDS default; "required" silences the unset (not the explicit "optional") case
     imds_account_default: str = "no-preference"
+    max_file_size: int = 10 * 1024 * 1024  # bytes; larger files are skipped with a diagnostic
+    file_time_budget: float = 20.0  # seconds of parsing per file
+    follow_symlinks: bool = False  # follow links that point outside the scanned paths
+    roots: tuple[Path, ...] = ()  # the scanned paths, resolved (set by the scan itself)
+    # Amazon Inspector v2 `list-findings` exports joined with the AMIs of launch sources
+    vulnerability_files: tuple[str, ...] = ()
+    # a network-exploitable CVE needs a known exploit or an EPSS score at least this high
+    epss_threshold: float = 0.1
+    # the day end-of-life dates are compared with; None: the day of the scan
+    as_of: date | None = None
     # Terraform root variables from the command line, in command-line order (later wins):
     # ("file", PATH) for --var-file, ("var", "NAME=VALUE") for --var
     variables: tuple[tuple[str, str], ...] = ()

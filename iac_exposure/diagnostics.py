@@ -9,8 +9,7 @@ from dataclasses import dataclass
 class Diagnostic:
     file: str
     line: int | None
-    kind: str  # "parse-error" | "read-error" | "internal-error" | "module-not-followed" | …
+    kind: str  # "parse-error" | "read-error" | "internal-error" | "too-large" | "binary" | …
     message: str
-    # "error": the file could not be analysed (exit code 2); "warning": analysed, with something left out
-    # (a module not followed): reported, but not a failure
-    severity: str = "error"
+    error: bool = True  # the input could not be analysed (exit 2); False: information only
+    detail: str = ""  # a traceback for internal errors, shown with --verbose

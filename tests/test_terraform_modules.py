@@ -162,9 +162,7 @@ def test_unfollowed_registry_module_is_a_warning_not_an_error(workdir: Path) -> 
     )
     code, out, _ = run("scan", "registry", "--format", "json")
     data = json.loads(out)
-    assert [(d["kind"], d["severity"], d["line"]) for d in data["diagnostics"]] == [
-        ("module-not-followed", "warning", 1)
-    ]
+    assert [(d["kind"], d["error"], d["line"]) for d in data["diagnostics"]] == [("module-not-followed", False, 1)]
     assert "terraform init" in data["diagnostics"][0]["message"]
     assert data["findings"] == []  # the subnet is unknown: no public-IP guess
     assert code == 0

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..diagnostics import Diagnostic
+from ..limits import BudgetExceeded, time_budget
 from ..model.values import Sourced
 from ..source import SourceFile
-from . import Unit, read_text
+from . import Unit, load_source
 
 if TYPE_CHECKING:
     from ..adapters.terraform.module import ModuleSource
@@ -48,7 +49,7 @@ class TerraformReader:
     def units(self, paths: list[Path], config: Config) -> Iterator[Unit]:
         from ..adapters.terraform.module import ModuleScope, Tree, adapt_tree
 
-        loader = _Loader()
+        loader = _Loader(config)
         sources: dict[Path, ModuleSource] = {}
         for directory in sorted({p.parent for p in paths}):
             source = loader.module_at(directory)
@@ -103,7 +104,7 @@ def _root_inputs(source: ModuleSource, config: Config, loader: _Loader) -> dict[
     from ..adapters.terraform.evaluator import Scope
     from ..adapters.terraform.inputs import cli_value, tfvars_values
 
-    scope = Scope("", {}, {}, set())  # variables files hold literal values: no names to refer to
+    scope = Scope({}, {}, set())  # variables files hold literal values: no names to refer to
     values: dict[str, Sourced[Any]] = {}
     directory = source.directory
     names = sorted(p.name for p in _list_dir(directory) if _is_tfvars(p.name))
@@ -122,8 +123,9 @@ def _root_inputs(source: ModuleSource, config: Config, loader: _Loader) -> dict[
 
 
 def _list_dir(directory: Path) -> list[Path]:
+    """The directory's entries but its subdirectories: links and special files are for `load_source` to judge."""
     try:
-        return [p for p in directory.iterdir() if p.is_file()]
+        return [p for p in directory.iterdir() if not p.is_dir()]
     except OSError:
         return []
 
@@ -131,7 +133,8 @@ def _list_dir(directory: Path) -> list[Path]:
 class _Loader:
     """Parses module directories once per scan, follows module calls, reads `file()` arguments safely."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: Config) -> None:
+        self.config = config
         self._modules: dict[Path, ModuleSource] = {}
         self._variables_files: dict[Path, tuple[SourceFile | None, dict[str, HclAttribute]]] = {}
         self._diagnostics: list[Diagnostic] = []
@@ -193,20 +196,26 @@ class _Loader:
         from ..parsers.terraform_hcl import parse
         from ..parsers.terraform_json import parse_tf_json
 
-        unit = Unit()
-        text = read_text(path, unit)
-        for d in unit.diagnostics:
-            self.diagnose(d)
-        if text is None:
-            return []
         is_json = path.name.endswith(".json")
-        source = SourceFile(path, text, "tf-json" if is_json else "hcl")
+        source = self._load(path, "tf-json" if is_json else "hcl")
+        if source is None:
+            return []
         files.append(source)
         try:
-            return parse_tf_json(source) if is_json else parse(source)
+            with time_budget(self.config.file_time_budget):
+                return parse_tf_json(source) if is_json else parse(source)
         except ParseError as exc:
             self.diagnose(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
-            return []
+        except BudgetExceeded as exc:
+            self.diagnose(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
+        return []
+
+    def _load(self, path: Path, format: str) -> SourceFile | None:
+        unit = Unit()
+        source = load_source(path, unit, self.config, format)
+        for d in unit.diagnostics:
+            self.diagnose(d)
+        return source
 
     def variables_file(self, path: Path) -> dict[str, HclAttribute]:
         from ..parsers import ParseError
@@ -215,18 +224,17 @@ class _Loader:
 
         path = self.directory(path)
         if path not in self._variables_files:
-            unit = Unit()
-            text = read_text(path, unit)
-            for d in unit.diagnostics:
-                self.diagnose(d)
-            source, attributes = None, {}
-            if text is not None:
-                is_json = path.name.endswith(".json")
-                source = SourceFile(path, text, "tf-json" if is_json else "hcl")
+            is_json = path.name.endswith(".json")
+            source = self._load(path, "tf-json" if is_json else "hcl")
+            attributes = {}
+            if source is not None:
                 try:
-                    attributes = parse_tfvars_json(source) if is_json else parse_body(source)[0]
+                    with time_budget(self.config.file_time_budget):
+                        attributes = parse_tfvars_json(source) if is_json else parse_body(source)[0]
                 except ParseError as exc:
                     self.diagnose(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
+                except BudgetExceeded as exc:
+                    self.diagnose(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
             self._variables_files[path] = (source, attributes)
         source, attributes = self._variables_files[path]
         if source is not None:
@@ -276,7 +284,7 @@ class _Loader:
         return None
 
     def _warn(self, where: tuple[str, int], kind: str, message: str) -> None:
-        self.diagnose(Diagnostic(where[0], where[1], kind, message, severity="warning"))
+        self.diagnose(Diagnostic(where[0], where[1], kind, message, error=False))
 
     # -- file() ----------------------------------------------------------------------------------------
 

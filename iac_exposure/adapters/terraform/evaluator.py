@@ -57,10 +57,10 @@ class Scope:
 
     def __init__(
         self,
-        prefix: str,
         variables: dict[str, HclBlock],
         locals_: dict[str, HclAttribute],
         resource_types: set[str],
+        prefix: str = "",
         budget: Budget | None = None,
     ) -> None:
         self.prefix = prefix  # "" for a root module, "module.net." inside a module
@@ -74,7 +74,16 @@ class Scope:
     # -- names ---------------------------------------------------------------------------------------
 
     def named(self, name: str, key: str, span: Span, ev: Evaluator) -> AnySourced:
-        """`var.x`, `local.y`, or a lookup a subclass owns (`module.m.out`), evaluated once and cached."""
+        """`var.x`, `local.y`, or a lookup a subclass owns (`module.m.out`) as used at `span` under `key`:
+        evaluated once; a known value keeps the span where it is written, an unknown one points at the use."""
+        value = self._value(name, key, span, ev)
+        if isinstance(value, Failed):
+            return failed(key, span, value.via)
+        if not value.known:
+            return unknown(key, span, value.via)
+        return Sourced(value.value, value.origin, key, value.span, value.missing, value.via)
+
+    def _value(self, name: str, key: str, span: Span, ev: Evaluator) -> AnySourced:
         if name in self._cache:
             return self._cache[name]
         if name in self._active:  # a cycle: Terraform rejects it, we just don't know

@@ -24,6 +24,7 @@ from ...model.graph import OtherResource
 from ...model.values import Origin, Ref, Sourced, unknown
 from ...parsers.terraform_hcl import HclAttribute, HclBlock
 from ...source import SourceFile, Span
+from .ami import adapt_ami_lookup, adapt_ssm_parameter
 from .common import BlockReader, ResourceBlock
 from .ec2 import (
     adapt_autoscaling_group,
@@ -75,6 +76,12 @@ ADAPTERS: dict[str, Adapter] = {
     "aws_iam_role_policy_attachment": adapt_policy_attachment,
     "aws_iam_policy_attachment": adapt_policy_attachment,
     "aws_iam_role_policy_attachments_exclusive": adapt_policy_attachment,
+}
+
+# data sources the model reads (addresses `data.TYPE.NAME`, as references spell them)
+DATA_ADAPTERS: dict[str, Adapter] = {
+    "aws_ami": adapt_ami_lookup,
+    "aws_ssm_parameter": adapt_ssm_parameter,
 }
 
 # module block arguments that are not inputs of the module
@@ -165,7 +172,7 @@ def source_of(call: HclBlock) -> str | None:
     attr = call.attributes.get("source")
     if attr is None:
         return None
-    value = Evaluator(Scope("", {}, {}, set())).attribute(attr)
+    value = Evaluator(Scope({}, {}, set())).attribute(attr)
     return value.value if value.known and isinstance(value.value, str) else None
 
 
@@ -202,7 +209,7 @@ class ModuleScope(Scope):
         ancestors: tuple[Path, ...] = (),
     ) -> None:
         types = {b.labels[0] for b in source.resources}
-        super().__init__(prefix, source.variables, source.locals, types, tree.budget)
+        super().__init__(source.variables, source.locals, types, prefix, tree.budget)
         self.source = source
         self.inputs = inputs
         self.tree = tree
@@ -333,6 +340,22 @@ def _count(index: int, span: Span) -> AnySourced:
     return Sourced({"index": value}, Origin.EXPLICIT, "count", span)
 
 
+def adapt_module(blocks: Iterable[HclBlock]) -> list[Resource]:
+    """Every resource of one module read alone, from the top-level blocks of its files: variables take their
+    defaults, module calls are not followed."""
+
+    class _Alone:
+        def load(self, caller: ModuleSource, call: HclBlock, key: tuple[str, ...]) -> ModuleSource | None:
+            return None
+
+        def read_file(self, path: Path) -> str | None:
+            return None
+
+    source = ModuleSource(Path("."))
+    source.add(blocks)
+    return adapt_tree(ModuleScope(source, "", {}, Tree(_Alone(), Path("."))))
+
+
 def adapt_tree(root: ModuleScope) -> list[Resource]:
     """Every resource of a root module and of the modules it calls, to any depth.
 
@@ -381,9 +404,10 @@ class _Adapted:
 
 def _adapt_scope(scope: ModuleScope) -> Iterator[_Adapted]:
     ev = Evaluator(scope)
-    for block in scope.source.resources:
+    data = [b for (rtype, _), b in scope.source.data.items() if rtype in DATA_ADAPTERS]
+    for block in [*scope.source.resources, *data]:
         rtype, name = block.labels
-        address = f"{scope.prefix}{rtype}.{name}"
+        address = f"{scope.prefix}{'data.' if block.type == 'data' else ''}{rtype}.{name}"
         found = instances(block, ev)
         if found:
             yield _Adapted(block, address, found, [list(_adapt_one(block, address, iev)) for _, iev in found])
@@ -416,7 +440,7 @@ _INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]$')
 
 def _adapt_one(block: HclBlock, address: str, ev: Evaluator) -> Iterator[Resource]:
     rtype, name = block.labels
-    adapter = ADAPTERS.get(rtype)
+    adapter = (DATA_ADAPTERS if block.type == "data" else ADAPTERS).get(rtype)
     if adapter is None:
         yield OtherResource(address, rtype, name, block.span, (), frozenset(_references(block, ev)))
         return
