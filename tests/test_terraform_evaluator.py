@@ -39,6 +39,15 @@ variable "tags" {
 }
 variable "unset" {}
 resource "aws_security_group" "web" {}
+resource "aws_security_group" "off" {
+  count = 0
+}
+resource "aws_security_group" "pair" {
+  count = 2
+}
+resource "aws_security_group" "maybe" {
+  count = var.unset ? 1 : 0
+}
 """
 
 
@@ -91,9 +100,13 @@ CASES: list[tuple[str, Any]] = [
     ("var.unset", UNKNOWN),
     ("aws_security_group.web.id", Ref("aws_security_group.web", "id")),
     ("aws_security_group.web[*].id", [Ref("aws_security_group.web", "id")]),
-    ("aws_security_group.web[0].arn", Ref("aws_security_group.web[0]", "arn")),
-    ('aws_security_group.web["k"]', Ref('aws_security_group.web["k"]')),
-    ("aws_security_group.web[var.unset].id", Ref("aws_security_group.web", "id")),
+    ("aws_security_group.pair[*].id", [Ref("aws_security_group.pair[0]", "id"), Ref("aws_security_group.pair[1]", "id")]),
+    ('concat(aws_security_group.off.*.id, aws_security_group.web.*.id, [""])[0]', Ref("aws_security_group.web", "id")),
+    ("aws_security_group.maybe[*].id", UNKNOWN),
+    ("aws_security_group.pair[1].arn", Ref("aws_security_group.pair[1]", "arn")),
+    ("aws_security_group.pair[var.unset].id", Ref("aws_security_group.pair", "id")),
+    ("aws_security_group.pair[2].id", UNKNOWN),  # no such instance
+    ('try(aws_security_group.off[0].id, aws_security_group.web.id)', Ref("aws_security_group.web", "id")),
     ("aws_instance.not_declared.id", UNKNOWN),
     ("terraform.workspace", UNKNOWN),
     # for expressions
@@ -144,6 +157,12 @@ def test_elements_keep_the_span_where_they_are_written() -> None:
     world, added = value.value[1], value.value[2]
     assert world.span.text == '"0.0.0.0/0"' and world.via == "var.cidrs"  # in the variable's default
     assert added.span.text == '"192.0.2.0/24"' and added.via is None  # written right here
+
+
+def test_split_elements_point_into_the_string_and_are_not_replaced_alone() -> None:
+    value = local_value('split(",", "10.0.0.0/8,0.0.0.0/0")')
+    world = value.value[1]
+    assert world.span.text == '"10.0.0.0/8,0.0.0.0/0"' and world.via == "split()"
 
 
 def test_optional_default_comes_from_the_type() -> None:

@@ -118,6 +118,10 @@ class Scope:
         """The model address of a resource of this module, or None when no such type is declared here."""
         return f"{self.prefix}{type_}.{name}" if type_ in self.resource_types else None
 
+    def instance_keys(self, address: str) -> list[Any] | None:
+        """The instance keys of a resource (`[None]`: one instance without a key; None: not known here)."""
+        return None
+
     def data(self, type_: str, name: str, key: str, span: Span) -> AnySourced:
         return Sourced(Ref(f"{self.prefix}data.{type_}.{name}"), Origin.EXPLICIT, key, span)
 
@@ -502,8 +506,9 @@ class Evaluator:
         inner = collection.value
         if isinstance(inner, tuple):
             return [(self._known(i, "index", v.span or collection.span), v) for i, v in enumerate(inner)]
-        if isinstance(inner, dict):
-            return [(self._known(k, "key", v.span or collection.span), v) for k, v in sorted(inner.items())]
+        if isinstance(inner, dict):  # a key is written with its value, but cannot be replaced by one
+            return [(Sourced(k, Origin.EXPLICIT, "key", v.span or collection.span, (), v.via or "a map key"), v)
+                    for k, v in sorted(inner.items())]  # fmt: skip
         return None
 
     # -- operators -------------------------------------------------------------------------------------
@@ -626,7 +631,10 @@ class Evaluator:
                 return unknown(key, span, value.via)
             inner = value.value
             if kind == "splat":
-                value = self._splat(value, arg, file, key, span)
+                if isinstance(inner, Ref) and not inner.attribute and not inner.address.endswith("]"):
+                    value = self._resource_splat(inner, arg, file, key, span)
+                else:
+                    value = self._splat(value, arg, file, key, span)
                 continue
             if isinstance(inner, Ref):
                 if not inner.attribute:
@@ -651,8 +659,23 @@ class Evaluator:
         if kind == "attr":
             return self._known(Ref(ref.address, arg), key, span)
         index = self._index_value(arg, file, key)
-        suffix = key_suffix(index.value) if index.known and isinstance(index.value, (str, int)) else ""
-        return self._known(Ref(ref.address + suffix), key, span)
+        if not (index.known and isinstance(index.value, (str, int)) and not isinstance(index.value, bool)):
+            return self._known(ref, key, span)  # some instance: the model links to all of them
+        keys = self.scope.instance_keys(ref.address)
+        if keys is not None and index.value not in keys:
+            return failed(key, span)  # no such instance (`count = 0`): an error `try()` may catch
+        return self._known(Ref(ref.address + key_suffix(index.value)), key, span)
+
+    def _resource_splat(self, ref: Ref, steps: list[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
+        """`aws_x.y[*].id`: one element per instance (none for `count = 0`); unknown when the count is."""
+        keys = self.scope.instance_keys(ref.address)
+        if keys is None or any(isinstance(k, str) for k in keys):  # a for_each resource is a map, not a list
+            return unknown(key, span, ref.address)
+        items = tuple(
+            self._walk(self._known(Ref(ref.address + key_suffix(k)), key, span), steps, file, key, span) for k in keys
+        )
+        bad = next((i for i in items if isinstance(i, Failed)), None)
+        return bad if bad is not None else self._known(items, key, span)
 
     def _splat(self, value: AnySourced, steps: list[Any], file: SourceFile, key: str, span: Span) -> AnySourced:
         inner = value.value

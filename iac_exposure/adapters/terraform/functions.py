@@ -43,6 +43,11 @@ class Call:
     def known(self, value: Any) -> AnySourced:
         return Sourced(value, Origin.EXPLICIT, self.key, self.span)
 
+    def part_of(self, value: Any, whole: AnySourced, via: str) -> AnySourced:
+        """A value cut out of an argument (`split`, `keys`): written inside that argument, where it cannot be
+        replaced alone (and the call, a list, cannot be replaced by one value)."""
+        return Sourced(value, Origin.EXPLICIT, self.key, whole.span or self.span, (), whole.via or via)
+
     def apply(self, fn: Function, args: list[AnySourced]) -> AnySourced:
         for arg in args:
             if isinstance(arg, Failed):
@@ -233,7 +238,7 @@ def _split(args: list[AnySourced], call: Call) -> Any:
     sep, text = _str(args[0]), _str(args[1])
     if not sep:
         raise ValueError("empty separator")
-    return tuple(call.known(part) for part in text.split(sep))
+    return tuple(call.part_of(part, args[1], "split()") for part in text.split(sep))
 
 
 _VERB = re.compile(r"%(?:(%)|([-+# 0]*)(\d*)(?:\.(\d+))?([a-zA-Z]))")
@@ -294,7 +299,7 @@ def _contains(args: list[AnySourced], call: Call) -> Any:
 
 
 def _keys(args: list[AnySourced], call: Call) -> Any:
-    return tuple(call.known(k) for k in sorted(_map(args[0])))
+    return tuple(call.part_of(k, args[0], "keys()") for k in sorted(_map(args[0])))
 
 
 def _values(args: list[AnySourced], call: Call) -> Any:

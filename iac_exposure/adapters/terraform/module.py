@@ -216,6 +216,7 @@ class ModuleScope(Scope):
         self.key = key
         self.ancestors = (*ancestors, source.directory)
         self._modules: dict[str, list[tuple[Any, Scope]] | None] = {}
+        self._keys: dict[str, list[Any] | None] = {}
 
     def variable(self, name: str, key: str, span: Span) -> AnySourced:
         given = self.inputs.get(name)
@@ -239,6 +240,16 @@ class ModuleScope(Scope):
             type_, _, label = rest.partition(".")
             return self._data(type_, label, key, span)
         return super()._lookup(name, key, span, ev)
+
+    def instance_keys(self, address: str) -> list[Any] | None:
+        if address not in self._keys:
+            self._keys[address] = None  # a count that depends on itself stays unknown
+            block = next((b for b in self.source.resources if f"{self.prefix}{'.'.join(b.labels)}" == address), None)
+            if block is not None:
+                keys = [k for k, _ in instances(block, Evaluator(self))]
+                counted = "count" in block.attributes or "for_each" in block.attributes
+                self._keys[address] = None if counted and None in keys else keys
+        return self._keys[address]
 
     def data(self, type_: str, name: str, key: str, span: Span) -> AnySourced:
         if type_ == "aws_iam_policy_document" and (type_, name) in self.source.data:
