@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from .config import Config
 from .diagnostics import Diagnostic
 from .exposures import Exposure, exposures
 from .findings import Finding
 from .patches.render import Patch, Patcher
+from .pathfilter import PathFilter
 from .readers import Reader
 from .source import SourceFile
+from .suppressions import Suppressed
+
+if TYPE_CHECKING:
+    from .baseline import Entry
+
+T = TypeVar("T")
+Progress = Callable[[int, int], None]  # (files done, files in all)
 
 _SKIP_DIRS = {".git", ".terraform", ".venv", "node_modules", "__pycache__"}
 
@@ -31,6 +41,10 @@ class Report:
     exposures: list[Exposure] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files_scanned: int = 0
+    suppressed: list[Suppressed] = field(default_factory=list)  # findings silenced by a suppression
+    notices: list[Diagnostic] = field(default_factory=list)  # suppressions that do not hold, or silence nothing
+    baselined: int = 0  # findings left out because the baseline records them
+    stale: list[Entry] = field(default_factory=list)  # baseline entries no finding matches anymore
 
 
 class UsageError(Exception):
@@ -46,8 +60,11 @@ def display_path(path: Path) -> Path:
     return Path(rel) if not rel.startswith("..") else path.absolute()
 
 
-def discover(paths: Iterable[str], readers: tuple[Reader, ...]) -> tuple[dict[str, list[Path]], set[Path] | None]:
-    """The files each reader claims; the files to report on when only files were named (changed-files mode)."""
+def discover(
+    paths: Iterable[str], readers: tuple[Reader, ...], skip: PathFilter
+) -> tuple[dict[str, list[Path]], set[Path], bool]:
+    """The files each reader claims, the files named, and whether whole directories were given (otherwise
+    only findings located in the named files are reported: changed-files mode)."""
     claimed: dict[str, list[Path]] = defaultdict(list)
     named: set[Path] = set()
     whole_dirs = False
@@ -64,47 +81,114 @@ def discover(paths: Iterable[str], readers: tuple[Reader, ...]) -> tuple[dict[st
         if path.is_dir():
             whole_dirs = True
             for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+                here = Path(dirpath)
+                dirnames[:] = sorted(
+                    d for d in dirnames
+                    if d not in _SKIP_DIRS and not d.startswith(".") and not skip.excluded(here / d, is_dir=True)
+                )  # fmt: skip
                 for name in sorted(filenames):
-                    offer(Path(dirpath) / name)
+                    if not skip.excluded(here / name):
+                        offer(here / name)
         elif path.is_file():
-            if offer(path):
+            if not skip.excluded(path, named=True) and offer(path):
                 named.add(display_path(path))
         else:
             raise UsageError(f"no such file or directory: {raw}")
-    return claimed, (None if whole_dirs or not named else named)
+    return claimed, named, whole_dirs
 
 
-def scan(paths: Iterable[str], config: Config) -> Report:
+def scan(paths: Iterable[str], config: Config, progress: Progress | None = None) -> Report:
     from . import traits
     from .model.graph import Model
     from .readers import readers
+    from .suppressions import Policy, Suppressor
 
     report = Report()
     available = readers()
-    claimed, only = discover(paths, available)
+    skip = PathFilter(config)
+    claimed, named, whole_dirs = discover(paths, available, skip)
+    total, done = sum(map(len, claimed.values())), 0
+    policy = Policy(
+        frozenset(traits.by_id()), config.wants, config.suppression_reason, date.today(), config.resource_ignores,
+        lambda ri, path: _covers(ri.paths, config.root, path),
+    )  # fmt: skip
     findings: list[Finding] = []
+    suppressed: list[Suppressed] = []
+    notices: list[Diagnostic] = []
     loaded: list[SourceFile] = []
     for reader in available:
         files = claimed.get(reader.name)
         if not files:
             continue
+        wanted = set(files)
         for unit in reader.units(files, config):
             report.diagnostics.extend(unit.diagnostics)
             report.files_scanned += len(unit.files)
             loaded.extend(unit.files)
             model = Model(unit.resources)
-            for module in traits.TRAITS:
-                if config.wants(module.META.id):
-                    findings.extend(module.check(model, config))
-    findings = list(_unique(findings))
-    if only is not None:
-        findings = [f for f in findings if _file_of(f) in only]
+            unit_findings = [
+                finding
+                for module in traits.TRAITS
+                if config.wants(module.META.id)
+                for finding in module.check(model, config)
+            ]
+            outcome = Suppressor(unit.files, unit.resources, unit.suppressions, policy).apply(unit_findings)
+            findings += outcome.active
+            suppressed += outcome.suppressed
+            notices += outcome.notices
+            if progress is not None:
+                done += sum(1 for f in unit.files if f.path in wanted)
+                progress(min(done, total), total)
+
+    def reported(path: Path | None) -> bool:
+        """Whether findings located in `path` are reported: in the named files (changed-files mode), and
+        not excluded (a reader may load an excluded file as context, e.g. a module's other files)."""
+        if path is None:
+            return whole_dirs
+        if not whole_dirs and named and path not in named:
+            return False
+        return not skip.excluded(path, named=path in named)
+
+    findings = [f for f in _unique(findings, _key) if reported(_file_of(f))]
+    report.suppressed = [s for s in _unique(suppressed, lambda s: _key(s.finding)) if reported(_file_of(s.finding))]
+    source = config.source and display_path(config.source).as_posix()
+    report.notices = sorted(
+        {n for n in notices if n.file == source or reported(Path(n.file))},
+        key=lambda n: (n.file, n.line or 0, n.kind, n.message),
+    )
+    if config.baseline is not None:
+        findings = _apply_baseline(report, findings, config, [f for f in loaded if reported(f.path)])
     findings.sort(key=lambda f: f.sort_key)
+    report.suppressed.sort(key=lambda s: s.finding.sort_key)
     patcher = Patcher(loaded)
     report.results = [Result(f, patcher.patch(f)) for f in findings]
     report.exposures = exposures(findings)
     return report
+
+
+def _covers(patterns: tuple[str, ...], root: Path | None, path: Path) -> bool:
+    from .pathfilter import covers
+
+    return covers(patterns, root, path)
+
+
+def _apply_baseline(
+    report: Report, findings: list[Finding], config: Config, covered: list[SourceFile]
+) -> list[Finding]:
+    """Leave out the findings the baseline records; list its stale entries among the files scanned."""
+    from . import baseline
+
+    assert config.baseline is not None
+    base = config.baseline.parent
+    try:
+        entries = baseline.load(config.baseline)
+    except baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    files = {baseline.relative_file(f.path, base) for f in covered}
+    new, report.baselined, report.stale = baseline.split(
+        findings, entries, base, lambda e: e.file in files and config.wants(e.trait)
+    )
+    return new
 
 
 def _file_of(finding: Finding) -> Path | None:
@@ -112,14 +196,18 @@ def _file_of(finding: Finding) -> Path | None:
     return span.file.path if span else None
 
 
-def _unique(findings: list[Finding]) -> Iterator[Finding]:
-    seen: set[tuple[str, str, str, int]] = set()
-    for f in findings:
-        loc = f.location
-        key = (f.trait.id, f.resource.address, loc.file.display if loc else "", loc.start if loc else -1)
-        if key not in seen:
-            seen.add(key)
-            yield f
+def _key(f: Finding) -> tuple[str, str, str, int]:
+    loc = f.location
+    return (f.trait.id, f.resource.address, loc.file.display if loc else "", loc.start if loc else -1)
+
+
+def _unique(items: Iterable[T], key: Callable[[T], Hashable]) -> Iterator[T]:
+    seen: set[Hashable] = set()
+    for item in items:
+        k = key(item)
+        if k not in seen:
+            seen.add(k)
+            yield item
 
 
 def combined_patch(report: Report, unsafe: bool) -> tuple[str, int]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from ..diagnostics import Diagnostic
 from ..model.aws import Resource
 from ..source import SourceFile
+from ..suppressions import Suppression
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -26,6 +27,10 @@ class Unit:
     files: list[SourceFile] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # suppressions a format writes in its own metadata, by resource address (CloudFormation resource
+    # `Metadata: {iac-exposure: {ignore: [...]}}` → `suppressions.from_metadata`). Comments need nothing here:
+    # they are read from the files' text for every format.
+    suppressions: dict[str, list[Suppression]] = field(default_factory=dict)
 
 
 class Reader(Protocol):
