@@ -66,13 +66,17 @@ def discover(
     """The files each reader claims, the files named, and whether whole directories were given (otherwise
     only findings located in the named files are reported: changed-files mode)."""
     claimed: dict[str, list[Path]] = defaultdict(list)
+    seen: set[Path] = set()
     named: set[Path] = set()
     whole_dirs = False
 
     def offer(path: Path) -> bool:
+        shown = display_path(path)
         for reader in readers:
             if reader.claims(path):
-                claimed[reader.name].append(display_path(path))
+                if shown not in seen:  # a file under two of the paths given is scanned once
+                    seen.add(shown)
+                    claimed[reader.name].append(shown)
                 return True
         return False
 

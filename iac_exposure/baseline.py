@@ -9,10 +9,11 @@ hidden. When the offending value is absent (the AWS default applies, e.g. no `ht
 the missing key path rather than the text of the block that lacks it, so editing the rest of the block does
 not resurface it either; changing the offending value itself does.
 
-Fingerprints are counted: when a scan has more findings with one fingerprint than the baseline recorded (a
-second rule of the same group opened to the same `0.0.0.0/0`), all of them are reported rather than guess
-which is new. Entries no finding matches anymore are *stale* and listed, so the file can be refreshed with
-`--write-baseline`; only entries for files and traits the scan covered can be stale.
+Several findings may share a fingerprint (two rules of one group, both open to `0.0.0.0/0`). Within one,
+findings are paired with entries of the same message first (the message states the port); when more
+findings remain than entries, none of the remaining is guessed to be old: all are reported. Entries that
+pair with no finding are *stale* and listed, so the file can be refreshed with `--write-baseline`; only
+entries for files and traits the scan covered can be stale.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -56,7 +57,8 @@ def relative_file(path: Path, base: Path) -> str:
 def offending_text(finding: Finding) -> str:
     action = finding.remedy.action if finding.remedy is not None else None
     target = getattr(action, "target", None)
-    if isinstance(target, Sourced) and target.origin is Origin.DEFAULT:
+    if isinstance(target, Sourced) and target.origin is Origin.DEFAULT and target.span == finding.location:
+        # the finding points at the block lacking the attribute: the absent key is what offends
         return "unset " + ".".join(target.missing or (target.key,))
     return " ".join(finding.location.text.split()) if finding.location is not None else ""
 
@@ -110,15 +112,39 @@ def split(
     findings: list[Finding], entries: list[Entry], base: Path, covered: Callable[[Entry], bool]
 ) -> tuple[list[Finding], int, list[Entry]]:
     """The new findings, how many were in the baseline, and the stale entries among those `covered`."""
-    recorded = Counter(e.fingerprint for e in entries)
-    mine = [(f, entry(f, base).fingerprint) for f in findings]
-    seen = Counter(fp for _, fp in mine)
-    new = [f for f, fp in mine if seen[fp] > recorded[fp]]
-    unmatched = Counter(seen)
-    stale = []
+    current: dict[str, list[tuple[Finding, Entry]]] = defaultdict(list)
+    for finding in findings:
+        mine = entry(finding, base)
+        current[mine.fingerprint].append((finding, mine))
+    recorded: dict[str, list[Entry]] = defaultdict(list)
     for e in entries:
-        if unmatched[e.fingerprint] > 0:
-            unmatched[e.fingerprint] -= 1
-        elif covered(e):
-            stale.append(e)
-    return new, len(findings) - len(new), stale
+        recorded[e.fingerprint].append(e)
+    new: list[Finding] = []
+    stale: list[Entry] = []
+    for fingerprint in current.keys() | recorded.keys():
+        unpaired, left = _pair(current.get(fingerprint, []), recorded.get(fingerprint, []))
+        new += unpaired
+        stale += left
+    # by identity, not equality: two identical entries or findings are two; kept in their original order
+    new_ids, stale_ids = {id(f) for f in new}, {id(e) for e in stale}
+    return (
+        [f for f in findings if id(f) in new_ids],
+        len(findings) - len(new),
+        [e for e in entries if id(e) in stale_ids and covered(e)],
+    )
+
+
+def _pair(found: list[tuple[Finding, Entry]], recorded: list[Entry]) -> tuple[list[Finding], list[Entry]]:
+    """Within one fingerprint: pair findings with entries of the same message first; the rest pair up only
+    if no finding is left over (a reworded message), otherwise every unpaired finding is new."""
+    left = list(recorded)
+    unpaired = []
+    for finding, mine in found:
+        twin = next((e for e in left if e.message == mine.message), None)
+        if twin is None:
+            unpaired.append(finding)
+        else:
+            left.remove(twin)
+    if len(unpaired) <= len(left):
+        return [], left[len(unpaired) :]
+    return unpaired, left

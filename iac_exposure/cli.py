@@ -141,11 +141,9 @@ def _file_config(explicit: str | None, targets: tuple[str, ...]) -> Config:
     """The settings of the config file governing `targets` (defaults without one)."""
     from . import config_file
 
-    path = Path(explicit) if explicit else config_file.find(targets)
-    if path is None:
-        return Config()
     try:
-        return config_file.load(path)
+        path = Path(explicit) if explicit else config_file.find(targets)
+        return config_file.load(path) if path is not None else Config()
     except config_file.ConfigError as exc:
         raise ConfigFileError(str(exc)) from None
 

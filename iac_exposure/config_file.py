@@ -53,6 +53,12 @@ def _has_table(pyproject: Path) -> bool:
     return "iac-exposure" in text and _table(_parse(pyproject, text), pyproject) is not None
 
 
+def _shown(path: Path) -> str:
+    from .api import display_path
+
+    return display_path(path).as_posix()
+
+
 def _parse(path: Path, text: str) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
@@ -61,7 +67,7 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{_shown(path)}: not valid TOML: {exc}") from None
 
 
 def _table(document: dict[str, Any], path: Path) -> dict[str, Any] | None:
@@ -69,7 +75,7 @@ def _table(document: dict[str, Any], path: Path) -> dict[str, Any] | None:
         return document
     table = document.get("tool", {}).get("iac-exposure")
     if table is not None and not isinstance(table, dict):
-        raise ConfigError(f"{path}: [{TABLE}] must be a table")
+        raise ConfigError(f"{_shown(path)}: [{TABLE}] must be a table")
     return table
 
 
@@ -78,25 +84,25 @@ def load(path: Path) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        raise ConfigError(f"{_shown(path)}: cannot read: {exc}") from None
     table = _table(_parse(path, text), path)
     if table is None:
-        raise ConfigError(f"{path}: no [{TABLE}] table")
-    where = f"{path}: [{TABLE}]" if path.name == "pyproject.toml" else str(path)
-    return _validated(table, where, path)
+        raise ConfigError(f"{_shown(path)}: no [{TABLE}] table")
+    return _validated(table, path)
 
 
-def _validated(table: dict[str, Any], where: str, path: Path) -> Config:
+def _validated(table: dict[str, Any], path: Path) -> Config:
     from pydantic import ValidationError
 
-    from .api import display_path
     from .config_model import FileSettings
 
+    shown = _shown(path)
+    where = f"{shown}: [{TABLE}]" if path.name == "pyproject.toml" else f"{shown}:"
     try:
         settings = FileSettings.model_validate(table)
     except ValidationError as exc:
         lines = [_describe(error) for error in exc.errors()]
-        raise ConfigError(f"{where}: " + ("\n  ".join(["invalid settings:", *lines]) if len(lines) > 1 else lines[0]))
+        raise ConfigError(f"{where} " + ("\n  ".join(["invalid settings:", *lines]) if len(lines) > 1 else lines[0]))
     root = Path(os.path.abspath(path.parent))
     given = settings.model_fields_set
     values: dict[str, Any] = {name: getattr(settings, name) for name in given & _PLAIN}
@@ -111,9 +117,8 @@ def _validated(table: dict[str, Any], where: str, path: Path) -> Config:
     if "vulnerabilities" in given:
         missing = [f for f in settings.vulnerabilities if not (root / f).is_file()]
         if missing:
-            raise ConfigError(f"{where}: vulnerabilities: no such file: {missing[0]} (relative to {root})")
+            raise ConfigError(f"{where} vulnerabilities: no such file: {missing[0]} (relative to {root})")
         values["vulnerabilities"] = tuple(root / f for f in settings.vulnerabilities)
-    shown = display_path(path).as_posix()
     values["resource_ignores"] = tuple(
         ResourceIgnore(e.resource, tuple(e.paths),
                        Suppression(tuple(e.traits), e.reason.strip(), e.until, "config", shown, None))

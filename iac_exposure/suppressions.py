@@ -104,15 +104,23 @@ def parse_comment(rest: str, file: str, line: int) -> Suppression:
     return Suppression(traits, reason, until, "comment", file, line, problem)
 
 
-def from_metadata(entries: Any, file: str, line: int | None) -> list[Suppression]:
-    """Suppressions from a format's metadata: a list of `{trait, reason, until}` mappings (CloudFormation
-    `Metadata.iac-exposure.ignore`). Entries that are not of that shape come back with a `problem`."""
-    if not isinstance(entries, list):
-        return [Suppression((), "", None, "metadata", file, line, "`ignore` must be a list of {trait, reason}")]
+def from_metadata(metadata: Any, file: str, line: int | None) -> list[Suppression]:
+    """Suppressions from a resource's metadata mapping (CloudFormation `Metadata`):
+    `{"iac-exposure": {"ignore": [{"trait": ID, "reason": TEXT, "until": YYYY-MM-DD}, …]}}`. Anything else
+    under `iac-exposure` comes back as a suppression with a `problem`, reported and never applied."""
+    ours = metadata.get("iac-exposure") if isinstance(metadata, dict) else None
+    if ours is None:
+        return []
+
+    def bad(problem: str) -> Suppression:
+        return Suppression((), "", None, "metadata", file, line, problem)
+
+    if not isinstance(ours, dict) or set(ours) != {"ignore"} or not isinstance(ours["ignore"], list):
+        return [bad("write Metadata: {iac-exposure: {ignore: [{trait: ID, reason: TEXT}]}}")]
     out = []
-    for entry in entries:
+    for entry in ours["ignore"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("trait"), str):
-            out.append(Suppression((), "", None, "metadata", file, line, "each entry needs `trait` (a trait id)"))
+            out.append(bad("each ignore entry needs a trait id: {trait: ID, reason: TEXT}"))
             continue
         unknown_keys = sorted(set(entry) - {"trait", "reason", "until"})
         raw_until = entry.get("until")
@@ -123,10 +131,8 @@ def from_metadata(entries: Any, file: str, line: int | None) -> list[Suppression
         elif raw_until and until is None:
             problem = f"until: {raw_until!r} is not a date (write YYYY-MM-DD)"
         reason = entry.get("reason")
-        out.append(
-            Suppression((entry["trait"],), reason.strip() if isinstance(reason, str) else "", until, "metadata",
-                        file, line, problem)
-        )  # fmt: skip
+        text = reason.strip() if isinstance(reason, str) else ""
+        out.append(Suppression((entry["trait"],), text, until, "metadata", file, line, problem))
     return out
 
 

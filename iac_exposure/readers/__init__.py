@@ -27,9 +27,9 @@ class Unit:
     files: list[SourceFile] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    # suppressions a format writes in its own metadata, by resource address (CloudFormation resource
-    # `Metadata: {iac-exposure: {ignore: [...]}}` → `suppressions.from_metadata`). Comments need nothing here:
-    # they are read from the files' text for every format.
+    # suppressions a format writes in its own metadata, by resource address: a CloudFormation reader sets
+    # `suppressions[logical_id] = from_metadata(resource["Metadata"], file.display, line of Metadata)`.
+    # Comments need nothing here: they are read from the files' text, whatever the format.
     suppressions: dict[str, list[Suppression]] = field(default_factory=dict)
 
 
