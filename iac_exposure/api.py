@@ -136,7 +136,7 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
                 if config.wants(module.META.id)
                 for finding in module.check(model, config)
             ]
-            outcome = Suppressor(unit.files, unit.resources, unit.suppressions, policy).apply(unit_findings)
+            outcome = Suppressor(unit.files, unit.resources, unit.suppressions, policy, model).apply(unit_findings)
             findings += outcome.active
             suppressed += outcome.suppressed
             notices += outcome.notices

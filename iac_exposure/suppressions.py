@@ -7,13 +7,15 @@ Three sources, one type:
   `Metadata: {iac-exposure: {ignore: [{trait, reason, until}]}}`, see `from_metadata`), keyed by address;
 - `per-resource-ignores` in the config file.
 
-Where a comment counts. A finding has up to four places a reader of the code would look for it, its
-*anchors*: the line of the offending value (`location`), the first line of every resource block holding
-that value (an inline `ingress {` block, a standalone rule, its group), the first line of `source_resource`,
-and the first line of the exposed `resource`. A comment suppresses the finding when it sits on an anchor
-line (trailing) or in the run of comment-only lines directly above one. So a comment on a security group
-or on its rule silences that rule for every instance using the group, while a comment on an instance
-silences it for that instance only. Metadata and config ignores match the same resources by address.
+Where a comment counts. A finding has a few places a reader of the code would look for it, its *anchors*:
+the line of the offending value (`location`); the first line of every resource block holding that value
+(an inline `ingress {` block, a standalone rule, a policy attachment); the first line of `source_resource`
+(the security group, network ACL, subnet, attachment…); the first line of the role whose grant that source
+is; and the first line of the exposed `resource`. A comment suppresses the finding when it sits on an
+anchor line (trailing) or in the run of comment-only lines directly above one — not after a blank line.
+So a comment on a security group, a rule or a role silences that configuration for every instance using
+it, while a comment on an instance silences it for that instance only. Metadata and config ignores match
+the same resources by address.
 
 A suppression that does not hold — expired, naming an unknown trait, malformed, or without a reason while
 `suppression-reason = "required"` — does not suppress: the finding is reported and a notice says why. A
@@ -36,6 +38,7 @@ from .diagnostics import Diagnostic
 if TYPE_CHECKING:
     from .findings import Finding
     from .model.aws import Resource
+    from .model.graph import Model
     from .source import SourceFile
 
 MARKER = "iac-exposure:ignore"
@@ -204,8 +207,10 @@ class Suppressor:
         resources: Sequence[Resource],
         by_address: dict[str, list[Suppression]],
         policy: Policy,
+        model: Model | None = None,
     ) -> None:
         self._policy = policy
+        self._model = model
         self._entries: list[_Entry] = []
         self._notices: list[Diagnostic] = []
         self._lines: dict[tuple[SourceFile, int], list[_Entry]] = defaultdict(list)
@@ -257,13 +262,21 @@ class Suppressor:
         self._notices.append(Diagnostic(s.file, s.line, kind, message))
 
     def _holders(self, finding: Finding) -> list[Resource]:
-        """The resources a suppression may be written on: the exposed one, the source, and every resource
-        block holding the offending value (an inline rule, a standalone rule, an attachment…)."""
+        """The resources a suppression may be written on: the exposed one, the source, every resource block
+        holding the offending value (an inline rule, a standalone rule, an attachment…), and the role whose
+        grant the source is (a comment on a role covers what its attachments and policies give it)."""
         holders = [finding.resource, finding.source_resource]
         loc = finding.location
         if loc is not None:
             holders += [r for r in self._blocks.get(loc.file, ()) if r.span and r.span.start <= loc.start < r.span.end]
-        return holders
+        return holders + self._granting_roles(finding)
+
+    def _granting_roles(self, finding: Finding) -> list[Resource]:
+        if self._model is None:
+            return []
+        roles = {c.role.address: c.role for c in self._model.compute if c.resource is finding.resource and c.role}
+        source = finding.source_resource.address
+        return [r for r in roles.values() if any(g.holder.address == source for g in self._model.grants(r))]
 
     def _candidates(self, finding: Finding) -> list[_Entry]:
         holders = self._holders(finding)

@@ -162,6 +162,30 @@ resource "aws_security_group_rule" "sftp" {
     assert data["suppressed"][0]["suppression"]["reason"] == "partner SFTP, source IPs rotate daily"
 
 
+def test_comment_on_the_role_covers_what_its_attachments_grant(workdir: Path) -> None:
+    iam = STACK / "iam.tf"
+    edit(
+        iam,
+        'resource "aws_iam_role" "web" {',
+        '# iac-exposure:ignore[iam-admin-policy] break-glass host, SEC-7\nresource "aws_iam_role" "web" {',
+    )
+    _, data = scan(str(STACK), "--select", "iam-admin-policy")
+    assert data["findings"] == []
+    assert [(f["source_resource"], f["suppression"]["line"]) for f in data["suppressed"]] == [
+        ("aws_iam_role_policy_attachment.web_admin", 1)]  # fmt: skip
+
+
+def test_a_comment_on_another_role_covers_nothing(workdir: Path) -> None:
+    iam = STACK / "iam.tf"
+    iam.write_text(
+        iam.read_text()
+        + '\n# iac-exposure:ignore[iam-admin-policy] x\nresource "aws_iam_role" "other" {\n  name = "o"\n}\n'
+    )
+    _, data = scan(str(STACK), "--select", "iam-admin-policy")
+    assert len(data["findings"]) == 1 and data["suppressed"] == []
+    assert [n["kind"] for n in data["notices"]] == ["unused-suppression"]
+
+
 def test_a_comment_separated_by_a_blank_line_or_code_is_not_above(shared: Path) -> None:
     edit(
         shared,
