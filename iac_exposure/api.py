@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -14,14 +15,16 @@ from .config import Config
 from .diagnostics import Diagnostic
 from .exposures import Exposure, exposures
 from .findings import Finding
+from .model.inspector import InspectorFindings
 from .patches.render import Patch, Patcher
 from .pathfilter import PathFilter
-from .readers import Reader
+from .readers import Reader, Unit
 from .source import SourceFile
 from .suppressions import Suppressed
 
 if TYPE_CHECKING:
     from .baseline import Entry
+    from .model.graph import Model
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (files done, files in all)
@@ -61,10 +64,13 @@ def display_path(path: Path) -> Path:
 
 
 def discover(
-    paths: Iterable[str], readers: tuple[Reader, ...], skip: PathFilter
+    paths: Iterable[str], readers: tuple[Reader, ...], skip: PathFilter, diagnostics: list[Diagnostic]
 ) -> tuple[dict[str, list[Path]], set[Path], bool]:
     """The files each reader claims, the files named, and whether whole directories were given (otherwise
-    only findings located in the named files are reported: changed-files mode)."""
+    only findings located in the named files are reported: changed-files mode).
+
+    Directory links are not followed (no loops); unreadable directories become diagnostics.
+    """
     claimed: dict[str, list[Path]] = defaultdict(list)
     seen: set[Path] = set()
     named: set[Path] = set()
@@ -80,11 +86,15 @@ def discover(
                 return True
         return False
 
+    def unreadable(exc: OSError) -> None:
+        where = display_path(Path(exc.filename)).as_posix() if exc.filename else "?"
+        diagnostics.append(Diagnostic(where, None, "read-error", exc.strerror or str(exc)))
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             whole_dirs = True
-            for dirpath, dirnames, filenames in os.walk(path):
+            for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
                 here = Path(dirpath)
                 dirnames[:] = sorted(
                     d for d in dirnames
@@ -93,7 +103,7 @@ def discover(
                 for name in sorted(filenames):
                     if not skip.excluded(here / name):
                         offer(here / name)
-        elif path.is_file():
+        elif path.exists() or path.is_symlink():
             if not skip.excluded(path, named=True) and offer(path):
                 named.add(display_path(path))
         else:
@@ -107,10 +117,13 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
     from .readers import readers
     from .suppressions import Policy, Suppressor
 
+    paths = list(paths)
+    config = replace(config, roots=tuple(Path(p).resolve() for p in paths))
     report = Report()
+    inspector = _inspector_findings(config)
     available = readers()
     skip = PathFilter(config)
-    claimed, named, whole_dirs = discover(paths, available, skip)
+    claimed, named, whole_dirs = discover(paths, available, skip, report.diagnostics)
     total, done = sum(map(len, claimed.values())), 0
     policy = Policy(
         frozenset(traits.by_id()), config.wants, config.suppression_reason, date.today(), config.resource_ignores,
@@ -125,21 +138,22 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         if not files:
             continue
         wanted = set(files)
-        for unit in reader.units(files, config):
+        for unit in _guarded_units(reader, files, config, report.diagnostics):
             report.diagnostics.extend(unit.diagnostics)
             report.files_scanned += len(unit.files)
             loaded.extend(unit.files)
-            model = Model(unit.resources)
-            unit_findings = [
-                finding
-                for module in traits.TRAITS
-                if config.wants(module.META.id)
-                for finding in module.check(model, config)
-            ]
-            outcome = Suppressor(unit.files, unit.resources, unit.suppressions, policy, model).apply(unit_findings)
-            findings += outcome.active
-            suppressed += outcome.suppressed
-            notices += outcome.notices
+            where = unit.files[0].display if unit.files else reader.name
+            try:
+                model = Model(unit.resources, inspector)
+            except Exception as exc:  # noqa: BLE001 - one unit's bug must not end the scan
+                report.diagnostics.append(_internal(where, exc))
+                model = None
+            if model is not None:
+                unit_findings = _check(model, config, where, report.diagnostics)
+                outcome = Suppressor(unit.files, unit.resources, unit.suppressions, policy, model).apply(unit_findings)
+                findings += outcome.active
+                suppressed += outcome.suppressed
+                notices += outcome.notices
             if progress is not None:
                 done += sum(1 for f in unit.files if f.path in wanted)
                 progress(min(done, total), total)
@@ -168,6 +182,51 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
     report.results = [Result(f, patcher.patch(f)) for f in findings]
     report.exposures = exposures(findings)
     return report
+
+
+def _check(model: Model, config: Config, where: str, diagnostics: list[Diagnostic]) -> list[Finding]:
+    """Every wanted trait's findings; a trait that crashes becomes a diagnostic and the others still run."""
+    from . import traits
+
+    found: list[Finding] = []
+    for module in traits.TRAITS:
+        if config.wants(module.META.id):
+            try:
+                found.extend(module.check(model, config))
+            except Exception as exc:  # noqa: BLE001
+                diagnostics.append(_internal(where, exc))
+    return found
+
+
+def _guarded_units(reader: Reader, files: list[Path], config: Config, diagnostics: list[Diagnostic]) -> Iterator[Unit]:
+    """A reader's units; a crash inside the reader ends that reader's work with a diagnostic, not the scan."""
+    units = reader.units(files, config)
+    while True:
+        try:
+            unit = next(units)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001
+            diagnostics.append(_internal(files[0].as_posix() if files else reader.name, exc))
+            return
+        yield unit
+
+
+def _internal(where: str, exc: BaseException) -> Diagnostic:
+    detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    message = f"internal error ({type(exc).__name__}: {exc}); please report it with this file"
+    return Diagnostic(where, None, "internal-error", message, detail=detail)
+
+
+def _inspector_findings(config: Config) -> InspectorFindings | None:
+    if not config.vulnerability_files:
+        return None
+    from .inspector import InvalidFindings, load  # pydantic: only when findings are given
+
+    try:
+        return load(config.vulnerability_files)
+    except InvalidFindings as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _covers(patterns: tuple[str, ...], root: Path | None, path: Path) -> bool:

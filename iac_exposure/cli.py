@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from . import __version__
 from .config import SEVERITIES, Config
 
 if TYPE_CHECKING:
+    from .api import Report
     from .progress import ProgressBar
 
 _FORMATS = ("text", "json")
@@ -47,7 +49,8 @@ class ConfigFileError(click.ClickException):
     help="Exit 1 when a finding is at or above this severity (default: low).",
 )  # fmt: skip
 @click.option("--diff", "show_diff", is_flag=True, help="Print the applicable patches as one unified diff.")
-@click.option("--unsafe-fixes", is_flag=True, help="Include patches that change behaviour in --diff.")
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply the applicable patches to the files, then re-scan.")
+@click.option("--unsafe-fixes", is_flag=True, help="Include patches that change behaviour in --diff and --fix.")
 @click.option(
     "--imds-account-default", type=click.Choice(["no-preference", "optional", "required"]), default=None,
     help="The account's IMDS default; 'required' silences unset http_tokens (default: no-preference).",
@@ -61,8 +64,28 @@ class ConfigFileError(click.ClickException):
     "--write-baseline", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
     help="Record the current findings in FILE (a later --baseline FILE reports only new ones), then exit 0.",
 )  # fmt: skip
+@click.option(
+    "--vulnerabilities",
+    "vulnerability_files",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Amazon Inspector findings (`aws inspector2 list-findings` JSON) for the AMIs (repeatable).",
+)
+@click.option(
+    "--epss-threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="EPSS score from which a network-vector CVE without a known exploit counts as network-exploitable "
+    "(default: 0.1).",
+)
+@click.option(
+    "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+    help="Judge end-of-life dates as of this day (YYYY-MM-DD) instead of today.",
+)  # fmt: skip
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
 def scan(
     paths: tuple[str, ...],
     fmt: str,
@@ -72,13 +95,18 @@ def scan(
     ignore: tuple[str, ...],
     fail_on: str | None,
     show_diff: bool,
+    apply_fixes: bool,
     unsafe_fixes: bool,
     imds_account_default: str | None,
     show_suppressed: bool,
     baseline_file: str | None,
     write_baseline: str | None,
+    vulnerability_files: tuple[str, ...],
+    epss_threshold: float | None,
+    as_of: datetime | None,
     color: bool | None,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Scan Terraform files and directories (default: the current directory)."""
     from .api import UsageError, combined_patch
@@ -96,13 +124,21 @@ def scan(
         "ignore": dropped if ignore else None,
         "fail_on": fail_on,
         "imds_account_default": imds_account_default,
+        "vulnerability_files": vulnerability_files or None,
+        "epss_threshold": epss_threshold,
+        "as_of": as_of.date() if as_of else None,
         # writing a baseline records every current finding, whatever an older baseline holds
         "baseline": Path(baseline_file) if baseline_file and not write_baseline else None,
     }
     config = replace(_file_config(config_file, targets), **{k: v for k, v in overrides.items() if v is not None})
+    if show_diff and apply_fixes:
+        raise click.UsageError("--diff shows what --fix would do: use one of them")
     bar = _progress_bar()
     try:
         report = run_scan(targets, config, progress=bar)
+        if apply_fixes:
+            _fix(report, unsafe_fixes)
+            report = run_scan(targets, config, progress=bar)  # what remains
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     finally:
@@ -114,7 +150,7 @@ def scan(
 
         count = baseline.write((r.finding for r in report.results), Path(write_baseline))
         click.echo(f"Recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}.", err=True)
-        sys.exit(2 if report.diagnostics else 0)
+        sys.exit(2 if any(d.error for d in report.diagnostics) else 0)
     if show_diff:
         diff, hidden = combined_patch(report, unsafe_fixes)
         _emit(diff, output)
@@ -130,8 +166,12 @@ def scan(
         use_colour = color if color is not None else (output is None and sys.stdout.isatty())
         _emit(text.render(report, colour=use_colour, show_patches=not quiet, show_suppressed=show_suppressed), output)
 
+    if verbose:
+        for diagnostic in report.diagnostics:
+            if diagnostic.detail:
+                click.echo(f"{diagnostic.file}: {diagnostic.detail}", err=True)
     threshold = SEVERITIES.index(config.fail_on)
-    if report.diagnostics:
+    if any(d.error for d in report.diagnostics):
         sys.exit(2)
     if any(SEVERITIES.index(r.finding.trait.severity.value) >= threshold for r in report.results):
         sys.exit(1)
@@ -152,6 +192,23 @@ def _progress_bar() -> ProgressBar | None:
     from . import progress
 
     return progress.ProgressBar(sys.stderr) if progress.wanted(sys.stderr) else None
+
+
+def _fix(report: Report, unsafe: bool) -> None:
+    from .fixer import fix
+
+    outcome = fix(report, unsafe)
+    files = len(outcome.files_written)
+    click.echo(f"Fixed {len(outcome.fixed)} finding(s) in {files} file(s).", err=True)
+    for name in outcome.files_written:
+        click.echo(f"  wrote {name}", err=True)
+    for name, why in outcome.files_refused:
+        click.echo(f"  did not write {name}: {why}", err=True)
+    reasons: dict[str, int] = {}
+    for _, why in outcome.skipped:
+        reasons[why] = reasons.get(why, 0) + 1
+    for why, count in sorted(reasons.items()):
+        click.echo(f"  skipped {count}: {why}", err=True)
 
 
 def _emit(text: str, output: str | None) -> None:

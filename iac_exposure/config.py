@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from .suppressions import ResourceIgnore
@@ -19,8 +20,6 @@ class Config:
     imds_account_default: str = "no-preference"
     # CIDRs the user trusts: never the internet (a /0 cannot be trusted; config validation rejects it)
     trusted_cidrs: tuple[str, ...] = ()
-    epss_threshold: float = 0.1  # a package vulnerability at or above this EPSS is network-exploitable
-    vulnerabilities: tuple[Path, ...] = ()  # Amazon Inspector findings files
     exclude: tuple[str, ...] = ()  # gitignore-style patterns, relative to `root`
     respect_gitignore: bool = True  # skip what .gitignore files of the enclosing git repository ignore
     resource_ignores: tuple[ResourceIgnore, ...] = ()
@@ -28,6 +27,16 @@ class Config:
     baseline: Path | None = None  # report only findings not recorded in this baseline file
     root: Path | None = None  # the config file's directory: its relative paths and patterns start here
     source: Path | None = None  # the config file, when one was read
+    max_file_size: int = 10 * 1024 * 1024  # bytes; larger files are skipped with a diagnostic
+    file_time_budget: float = 20.0  # seconds of parsing per file
+    follow_symlinks: bool = False  # follow links that point outside the scanned paths
+    roots: tuple[Path, ...] = ()  # the scanned paths, resolved (set by the scan itself)
+    # Amazon Inspector v2 `list-findings` exports joined with the AMIs of launch sources
+    vulnerability_files: tuple[str, ...] = ()
+    # a network-exploitable CVE needs a known exploit or an EPSS score at least this high
+    epss_threshold: float = 0.1
+    # the day end-of-life dates are compared with; None: the day of the scan
+    as_of: date | None = None
 
     def wants(self, trait_id: str) -> bool:
         return (not self.select or trait_id in self.select) and trait_id not in self.ignore

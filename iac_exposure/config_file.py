@@ -118,7 +118,7 @@ def _validated(table: dict[str, Any], path: Path) -> Config:
         missing = [f for f in settings.vulnerabilities if not (root / f).is_file()]
         if missing:
             raise ConfigError(f"{where} vulnerabilities: no such file: {missing[0]} (relative to {root})")
-        values["vulnerabilities"] = tuple(root / f for f in settings.vulnerabilities)
+        values["vulnerability_files"] = tuple(str(root / f) for f in settings.vulnerabilities)
     values["resource_ignores"] = tuple(
         ResourceIgnore(e.resource, tuple(e.paths),
                        Suppression(tuple(e.traits), e.reason.strip(), e.until, "config", shown, None))

@@ -259,7 +259,7 @@ class Suppressor:
         return entry
 
     def _notice(self, s: Suppression, kind: str, message: str) -> None:
-        self._notices.append(Diagnostic(s.file, s.line, kind, message))
+        self._notices.append(Diagnostic(s.file, s.line, kind, message, error=False))
 
     def _holders(self, finding: Finding) -> list[Resource]:
         """The resources a suppression may be written on: the exposed one, the source, every resource block
@@ -305,7 +305,7 @@ class Suppressor:
                 out.active.append(finding)
         out.notices = self._notices + [
             Diagnostic(e.suppression.file, e.suppression.line, "unused-suppression",
-                       f"suppression of {', '.join(sorted(e.traits))} matches no finding")
+                       f"suppression of {', '.join(sorted(e.traits))} matches no finding", error=False)
             for e in self._entries
             if e.applies and not e.used and e.suppression.origin != "config" and all(map(self._policy.ran, e.traits))
         ]  # fmt: skip

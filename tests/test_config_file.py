@@ -208,7 +208,7 @@ def test_vulnerability_files_and_epss_are_read_relative_to_the_file(repo: Path) 
     (repo / "sec" / "inspector.json").write_text('{"findings": []}')
     (repo / "sec" / ".iac-exposure.toml").write_text('vulnerabilities = ["inspector.json"]\nepss-threshold = 0.25\n')
     config = config_file.load(repo / "sec" / ".iac-exposure.toml")
-    assert config.vulnerabilities == (repo / "sec" / "inspector.json",)
+    assert config.vulnerability_files == (str(repo / "sec" / "inspector.json"),)
     assert config.epss_threshold == 0.25 and config.root == repo / "sec"
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from .. import __version__
 from ..api import Report, Result
-from ..diagnostics import Diagnostic
 from ..suppressions import Suppressed
 
 SCHEMA_VERSION = 1
@@ -30,6 +29,8 @@ def finding_dict(result: Result) -> dict[str, Any]:
             "end_line": loc.end_line if loc else None,
         },
         "message": f.message,
+        # only traits that list evidence (the CVEs of an image) carry the key: other findings keep their shape
+        **({"evidence": list(f.evidence)} if f.evidence else {}),
         "remediation": patch.title if patch else f.trait.fix_title,
         "patch": patch.diff if patch else None,
         "applicability": patch.applicability.value if patch else None,
@@ -49,10 +50,6 @@ def suppressed_dict(s: Suppressed) -> dict[str, Any]:
             "until": rule.until.isoformat() if rule.until else None,
         },
     }
-
-
-def _diagnostic(d: Diagnostic) -> dict[str, Any]:
-    return {"file": d.file, "line": d.line, "kind": d.kind, "message": d.message}
 
 
 def to_dict(report: Report, show_suppressed: bool = False) -> dict[str, Any]:
@@ -76,8 +73,11 @@ def to_dict(report: Report, show_suppressed: bool = False) -> dict[str, Any]:
             }
             for e in report.exposures
         ],
-        "diagnostics": [_diagnostic(d) for d in report.diagnostics],
-        "notices": [_diagnostic(d) for d in report.notices],
+        "diagnostics": [
+            {"file": d.file, "line": d.line, "kind": d.kind, "message": d.message, "error": d.error}
+            for d in report.diagnostics
+        ],
+        "notices": [{"file": d.file, "line": d.line, "kind": d.kind, "message": d.message} for d in report.notices],
         "stale_baseline": [
             {
                 "fingerprint": e.fingerprint,
@@ -94,6 +94,7 @@ def to_dict(report: Report, show_suppressed: bool = False) -> dict[str, Any]:
             "by_severity": dict(sorted(by_severity.items())),
             "exposures": len(report.exposures),
             "diagnostics": len(report.diagnostics),
+            "files_not_analysed": sum(1 for d in report.diagnostics if d.error),
             "suppressed": len(report.suppressed),
             "baselined": report.baselined,
             "stale_baseline": len(report.stale),
