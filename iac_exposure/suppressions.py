@@ -111,9 +111,9 @@ def from_metadata(metadata: Any, file: str, line: int | None) -> list[Suppressio
     """Suppressions from a resource's metadata mapping (CloudFormation `Metadata`):
     `{"iac-exposure": {"ignore": [{"trait": ID, "reason": TEXT, "until": YYYY-MM-DD}, …]}}`. Anything else
     under `iac-exposure` comes back as a suppression with a `problem`, reported and never applied."""
-    ours = metadata.get("iac-exposure") if isinstance(metadata, dict) else None
-    if ours is None:
+    if not isinstance(metadata, dict) or "iac-exposure" not in metadata:
         return []
+    ours = metadata["iac-exposure"]
 
     def bad(problem: str) -> Suppression:
         return Suppression((), "", None, "metadata", file, line, problem)
@@ -150,8 +150,9 @@ def comments(file: SourceFile) -> dict[int, tuple[Suppression, bool]]:
             if text.strip() == heredoc:
                 heredoc = None
             continue
-        match = _COMMENT.search(text)
-        if match and text[: match.start()].count('"') % 2 == 0:  # an odd count: the marker is inside a string
+        # the first marker outside a string (before it, an odd number of quotes: inside one)
+        match = next((m for m in _COMMENT.finditer(text) if text[: m.start()].count('"') % 2 == 0), None)
+        if match:
             comment_only = not text[: match.start()].strip()
             found[number] = (parse_comment(match.group("rest"), file.display, number), comment_only)
         opener = _HEREDOC.search(text if not match else text[: match.start()])

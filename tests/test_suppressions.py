@@ -319,10 +319,12 @@ def test_heredoc_bodies_and_strings_hold_no_comments() -> None:
         '    # iac-exposure:ignore[public-ip] a shell comment in the script\n'
         '  EOT\n'
         '  tags = { Note = "see // iac-exposure:ignore[public-ip] docs" }\n'
+        '  tags = { Note = "a # iac-exposure:ignore[x] in a string" } # iac-exposure:ignore[imdsv1-allowed] legacy AMI\n'
         '  ami = "ami-1" // iac-exposure:ignore[public-ip]: static IP for the partner allow-list\n'
         '}\n'
     ), "hcl")  # fmt: skip
-    assert {line: s.reason for line, (s, _) in comments(hcl).items()} == {6: "static IP for the partner allow-list"}
+    assert {line: s.reason for line, (s, _) in comments(hcl).items()} == {
+        6: "legacy AMI", 7: "static IP for the partner allow-list"}  # fmt: skip
 
 
 def test_parse_comment_accepts_until_anywhere_and_separators() -> None:
@@ -368,7 +370,7 @@ def test_metadata_suppressions_apply_by_address() -> None:
 @pytest.mark.parametrize(
     "metadata",
     [{"iac-exposure": ["open-security-group"]}, {"iac-exposure": {"ignore": "open-security-group"}},
-     {"iac-exposure": {"ignore": [{"reason": "no trait"}]}}],
+     {"iac-exposure": {"ignore": [{"reason": "no trait"}]}}, {"iac-exposure": None}],
 )  # fmt: skip
 def test_malformed_metadata_is_reported(metadata: Any) -> None:
     [s] = from_metadata(metadata, "t.json", 3)
