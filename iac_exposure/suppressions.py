@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from .source import SourceFile
 
 MARKER = "iac-exposure:ignore"
-_COMMENT = re.compile(r"(?:^|(?<=\s))(?:#|//)\s*iac-exposure:ignore\b(?P<rest>.*)$")
+_COMMENT = re.compile(r"(?:^|(?<=\s))(?:#|//)\s*iac-exposure:ignore\b")
 _HEREDOC = re.compile(r"<<-?\s*([A-Za-z_][\w-]*)\s*$")
 _UNTIL = re.compile(r"(?:^|\s)until=(\S*)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -154,7 +154,7 @@ def comments(file: SourceFile) -> dict[int, tuple[Suppression, bool]]:
         match = next((m for m in _COMMENT.finditer(text) if text[: m.start()].count('"') % 2 == 0), None)
         if match:
             comment_only = not text[: match.start()].strip()
-            found[number] = (parse_comment(match.group("rest"), file.display, number), comment_only)
+            found[number] = (parse_comment(text[match.end() :], file.display, number), comment_only)
         opener = _HEREDOC.search(text if not match else text[: match.start()])
         if opener:
             heredoc = opener.group(1)
