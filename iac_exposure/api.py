@@ -17,10 +17,10 @@ from .exposures import Exposure, exposures
 from .findings import Finding
 from .model.inspector import InspectorFindings
 from .patches.render import Patch, Patcher
-from .pathfilter import PathFilter
+from .pathfilter import PathFilter, covers
 from .readers import Reader, Unit
 from .source import SourceFile
-from .suppressions import Suppressed
+from .suppressions import Outcome, Policy, Suppressed, Suppressor
 
 if TYPE_CHECKING:
     from .baseline import Entry
@@ -113,9 +113,7 @@ def discover(
 
 def scan(paths: Iterable[str], config: Config, progress: Progress | None = None) -> Report:
     from . import traits
-    from .model.graph import Model
     from .readers import readers
-    from .suppressions import Policy, Suppressor
 
     paths = list(paths)
     config = replace(config, roots=tuple(Path(p).resolve() for p in paths))
@@ -127,7 +125,7 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
     total, done = sum(map(len, claimed.values())), 0
     policy = Policy(
         frozenset(traits.by_id()), config.wants, config.suppression_reason, date.today(), config.resource_ignores,
-        lambda ri, path: _covers(ri.paths, config.root, path),
+        lambda ri, path: covers(ri.paths, config.root, path),
     )  # fmt: skip
     findings: list[Finding] = []
     suppressed: list[Suppressed] = []
@@ -143,17 +141,10 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
             report.files_scanned += len(unit.files)
             loaded.extend(unit.files)
             where = unit.files[0].display if unit.files else reader.name
-            try:
-                model = Model(unit.resources, inspector)
-            except Exception as exc:  # noqa: BLE001 - one unit's bug must not end the scan
-                report.diagnostics.append(_internal(where, exc))
-                model = None
-            if model is not None:
-                unit_findings = _check(model, config, where, report.diagnostics)
-                outcome = Suppressor(unit.files, unit.resources, unit.suppressions, policy, model).apply(unit_findings)
-                findings += outcome.active
-                suppressed += outcome.suppressed
-                notices += outcome.notices
+            outcome = _analyse(unit, where, config, policy, inspector, report.diagnostics)
+            findings += outcome.active
+            suppressed += outcome.suppressed
+            notices += outcome.notices
             if progress is not None:
                 done += sum(1 for f in unit.files if f.path in wanted)
                 progress(min(done, total), total)
@@ -182,6 +173,31 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
     report.results = [Result(f, patcher.patch(f)) for f in findings]
     report.exposures = exposures(findings)
     return report
+
+
+def _analyse(
+    unit: Unit,
+    where: str,
+    config: Config,
+    policy: Policy,
+    inspector: InspectorFindings | None,
+    diagnostics: list[Diagnostic],
+) -> Outcome:
+    """One unit's findings, sorted into active and suppressed. A bug here ends this unit's analysis (or
+    only its suppressions) with a diagnostic, never the scan."""
+    from .model.graph import Model
+
+    try:
+        model = Model(unit.resources, inspector)
+    except Exception as exc:  # noqa: BLE001
+        diagnostics.append(_internal(where, exc))
+        return Outcome()
+    found = _check(model, config, where, diagnostics)
+    try:
+        return Suppressor(unit.files, unit.resources, unit.suppressions, policy, model).apply(found)
+    except Exception as exc:  # noqa: BLE001
+        diagnostics.append(_internal(where, exc))
+        return Outcome(active=found)
 
 
 def _check(model: Model, config: Config, where: str, diagnostics: list[Diagnostic]) -> list[Finding]:
@@ -227,12 +243,6 @@ def _inspector_findings(config: Config) -> InspectorFindings | None:
         return load(config.vulnerability_files)
     except InvalidFindings as exc:
         raise UsageError(str(exc)) from None
-
-
-def _covers(patterns: tuple[str, ...], root: Path | None, path: Path) -> bool:
-    from .pathfilter import covers
-
-    return covers(patterns, root, path)
 
 
 def _apply_baseline(

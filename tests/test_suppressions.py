@@ -380,3 +380,20 @@ def test_malformed_metadata_is_reported(metadata: Any) -> None:
 def test_metadata_of_other_tools_is_none_of_ours() -> None:
     assert from_metadata({"cfn-lint": {"config": {}}}, "t.yaml", 1) == []
     assert from_metadata(None, "t.yaml", 1) == []
+
+
+def test_a_crash_while_suppressing_reports_the_findings_unsuppressed(
+    shared: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(self: Suppressor, findings: Any) -> Any:
+        raise RuntimeError("kaboom")
+
+    edit(
+        shared,
+        '    cidr_blocks = ["0.0.0.0/0"]',
+        '    cidr_blocks = ["0.0.0.0/0"] # iac-exposure:ignore[remote-access-open] bastion',
+    )
+    monkeypatch.setattr(Suppressor, "apply", boom)
+    code, data = scan(".", "--select", "remote-access-open")
+    assert code == 2 and len(data["findings"]) == 2  # nothing silently dropped
+    assert [d["kind"] for d in data["diagnostics"]] == ["internal-error"]
