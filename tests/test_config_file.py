@@ -233,3 +233,19 @@ def test_pydantic_is_imported_only_when_a_config_file_exists(repo: Path) -> None
     (repo / "pyproject.toml").write_text('[tool.iac-exposure]\nfail-on = "high"\n')
     modules = _imported(["scan", "infra/main.tf", "--select", "public-ip"], repo)
     assert "pydantic" in modules
+
+
+def test_vulnerability_files_from_the_config_feed_the_scan_and_the_cli_overrides_epss(workdir: Path) -> None:
+    case = workdir / "fixtures" / "terraform" / "network_exploitable_cve"
+    (workdir / ".git").mkdir()
+    args = ("scan", str(case.relative_to(workdir)), "--format", "json", "--select", "network-exploitable-cve")
+    _, out, _ = run(*args)
+    assert json.loads(out)["findings"] == []  # no Inspector findings given
+    (workdir / ".iac-exposure.toml").write_text(
+        f'vulnerabilities = ["{case.relative_to(workdir).as_posix()}/inspector.json"]\nepss-threshold = 1.0\n'
+    )
+    _, out, _ = run(*args)
+    strict = {f["resource"] for f in json.loads(out)["findings"]}
+    _, out, _ = run(*args, "--epss-threshold", "0")
+    loose = {f["resource"] for f in json.loads(out)["findings"]}
+    assert strict and strict < loose  # epss-threshold = 1.0 keeps only known exploits; --epss-threshold 0 wins
