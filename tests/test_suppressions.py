@@ -397,3 +397,26 @@ def test_a_crash_while_suppressing_reports_the_findings_unsuppressed(
     code, data = scan(".", "--select", "remote-access-open")
     assert code == 2 and len(data["findings"]) == 2  # nothing silently dropped
     assert [d["kind"] for d in data["diagnostics"]] == ["internal-error"]
+
+
+def test_fix_leaves_suppressed_findings_alone(shared: Path) -> None:
+    shared.write_text(
+        SHARED_GROUP.replace(
+            """  ingress {
+    from_port   = 22""",
+            """  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"] # iac-exposure:ignore[open-security-group] public HTTPS
+  }
+
+  ingress {
+    from_port   = 22""",
+        )
+    )
+    code, _, _ = run("scan", ".", "--fix", "--unsafe-fixes", "--select", "open-security-group,remote-access-open")
+    text = shared.read_text()
+    assert '    cidr_blocks = ["0.0.0.0/0"] # iac-exposure:ignore[open-security-group] public HTTPS\n' in text
+    assert text.count('"0.0.0.0/0"') == 1 and "var.trusted_cidr" in text
+    assert code == 0
