@@ -225,7 +225,7 @@ def ensure_corpus(cache: Path, quick: bool) -> Path:
 
 def ensure_checkov(cache: Path, given: str | None) -> Path:
     if given:
-        return Path(given)
+        return Path(_absolute([given])[0])
     venv = cache / "checkov-venv"
     exe = venv / "bin" / "checkov"
     if not exe.exists():
@@ -247,6 +247,14 @@ def first_line(argv: Argv, env: dict[str, str] | None = None) -> str:
     return text.splitlines()[0] if text else "?"
 
 
+def _absolute(argv: Argv) -> Argv:
+    """Commands run from the corpus directory: a relative executable path must not change meaning."""
+    head = argv[0]
+    if "/" in head and Path(head).exists():
+        head = str(Path(head).resolve())
+    return [head, *argv[1:]]
+
+
 def default_ours() -> str:
     local = Path(sys.prefix) / "bin" / "iac-exposure"
     found = str(local) if local.exists() else shutil.which("iac-exposure")
@@ -261,7 +269,7 @@ def default_ours() -> str:
 class Bench:
     def __init__(self, args: argparse.Namespace, corpus: Path, checkov: Path, scratch: Path) -> None:
         self.args, self.corpus, self.checkov_exe, self.scratch = args, corpus, checkov, scratch
-        self.ours_cmd = shlex.split(args.iac_exposure)
+        self.ours_cmd = _absolute(shlex.split(args.iac_exposure))
         # Our runs get a private cache home: a default cache dir must never be the user's own.
         self.env = dict(os.environ, XDG_CACHE_HOME=str(scratch / "xdg-cache"))
         self.checkov_env = dict(os.environ)
