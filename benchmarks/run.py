@@ -19,6 +19,7 @@ Capabilities still being built (cache, `--jobs`, CloudFormation) are detected, n
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -173,6 +174,8 @@ def measure(
     if rc not in (0, 1, 2) or dog.killed:
         tail = err.read_text(errors="replace").strip().splitlines()[-3:]
         _progress(f"    ! rc={rc} {dog.killed} {' | '.join(tail)}")
+    for leftover in (err, rss_file):
+        leftover.unlink(missing_ok=True)
     return Sample(wall, usage.ru_utime + usage.ru_stime, rss_mib, rc, dog.killed, out)
 
 
@@ -335,7 +338,10 @@ class Bench:
         return shlex.join(shown)
 
     # ---- running
-    def run(self, argv: Argv, label: str, *, checkov: bool = False, timeout: float | None = None) -> Sample:
+    def run(
+        self, argv: Argv, label: str, *, checkov: bool = False, timeout: float | None = None, keep: bool = False
+    ) -> Sample:
+        """One measured run; its stdout is kept only when asked (Checkov's JSON for the corpus is ~100 MB)."""
         sample = measure(
             argv,
             cwd=self.corpus,
@@ -347,6 +353,9 @@ class Bench:
         _progress(f"  {label:28} {sample.wall:8.3f} s {sample.rss_mib:7.1f} MiB rc={sample.rc}")
         for stale in self.scratch.glob("cold-cache-*"):
             shutil.rmtree(stale, ignore_errors=True)
+        if sample.stdout and not keep:
+            sample.stdout.unlink()
+            sample = dataclasses.replace(sample, stdout=None)
         return sample
 
     def alternate(self, name: str, a: Factory, b: Factory | None, n: int, warmup: bool) -> Row:
@@ -397,7 +406,7 @@ class Bench:
         return self.judge(row, max_wall=0.080)
 
     def cfn(self) -> Row:
-        probe = self.run(self.ours("scan", CFN_FILE, "--format", "json"), "cfn support probe")
+        probe = self.run(self.ours("scan", CFN_FILE, "--format", "json"), "cfn support probe", keep=True)
         scanned = _files_scanned(probe)
         if not scanned:
             return self.unsupported(
@@ -468,7 +477,9 @@ class Bench:
     def big(self) -> Row:
         row = Row("big", TARGETS["big"])
         timeout = self.args.big_timeout or (120 if self.args.quick else 600)
-        sample = self.run(self.cold("scan", BIG_FILE, "--format", "json")(), "big iac-exposure", timeout=timeout)
+        sample = self.run(
+            self.cold("scan", BIG_FILE, "--format", "json")(), "big iac-exposure", timeout=timeout, keep=True
+        )
         row.ours = [sample]
         size = (self.corpus / BIG_FILE).stat().st_size / 1e6
         outcome = sample.killed or _big_outcome(sample)
