@@ -9,7 +9,7 @@ from typing import Any
 
 from ..findings import Applicability, Finding
 from ..source import SourceFile
-from .edits import Edit, apply_edits, unified_diff
+from .edits import Edit, edits_diff
 
 
 class Unpatchable(Exception):
@@ -88,8 +88,4 @@ def combined_diff(edits: list[Edit]) -> str:
     by_file: dict[SourceFile, list[Edit]] = defaultdict(list)
     for edit in edits:
         by_file[edit.file].append(edit)
-    out = []
-    for file in sorted(by_file, key=lambda f: f.display):
-        new_text, _ = apply_edits(file.text, by_file[file])
-        out.append(unified_diff(file.display, file.text, new_text))
-    return "".join(out)
+    return "".join(edits_diff(file, by_file[file]) for file in sorted(by_file, key=lambda f: f.display))
