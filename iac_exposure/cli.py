@@ -8,7 +8,7 @@ import click
 
 from . import __version__
 
-_FORMATS = ("text", "json")
+_FORMATS = ("text", "json", "sarif", "markdown", "github", "gitlab", "junit")
 _SEVERITIES = ("low", "medium", "high", "critical")
 
 
@@ -75,15 +75,15 @@ def scan(
         _emit(diff, output)
         if hidden:
             click.echo(f"{hidden} unsafe patch(es) not shown; add --unsafe-fixes to include them.", err=True)
-    elif fmt == "json":
-        from .reporters import json as json_reporter
-
-        _emit(json_reporter.render(report), output)
-    else:
+    elif fmt == "text":
         from .reporters import text
 
         use_colour = color if color is not None else (output is None and sys.stdout.isatty())
         _emit(text.render(report, colour=use_colour, show_patches=not quiet), output)
+    else:
+        from importlib import import_module
+
+        _emit(import_module(f".reporters.{fmt}", __package__).render(report), output)
 
     threshold = _SEVERITIES.index(fail_on)
     if report.diagnostics:
