@@ -76,7 +76,7 @@ def project(tmp_path: Path, env: dict[str, str]) -> Path:
 
 def pre_commit(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pre_commit", *args, "--color", "never"],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
 
 
 def test_manifest_covers_the_input_formats() -> None:
@@ -107,7 +107,7 @@ def test_try_repo_blocks_ssh_open_to_the_world_then_passes_after_the_patch(
     assert '-    cidr_blocks = ["0.0.0.0/0"]' in out and "+    cidr_blocks = [var.trusted_cidr]" in out
 
     diff = subprocess.run([sys.executable, "-m", "iac_exposure", "scan", "main.tf", "--diff", "--unsafe-fixes"],
-                          cwd=project, env=env, capture_output=True, text=True).stdout  # fmt: skip
+                          cwd=project, env=env, capture_output=True, text=True, check=True).stdout  # fmt: skip
     subprocess.run(["git", "apply"], input=diff, text=True, cwd=project, env=env, check=True)
     git(project, env, "add", "main.tf")
 
