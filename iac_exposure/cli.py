@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .api import Report
 
 _FORMATS = ("text", "json", "sarif", "markdown", "github", "gitlab", "junit")
 _SEVERITIES = ("low", "medium", "high", "critical")
@@ -33,13 +37,15 @@ def main() -> None:
     help="Exit 1 when a finding is at or above this severity.",
 )  # fmt: skip
 @click.option("--diff", "show_diff", is_flag=True, help="Print the applicable patches as one unified diff.")
-@click.option("--unsafe-fixes", is_flag=True, help="Include patches that change behaviour in --diff.")
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply the applicable patches to the files, then re-scan.")
+@click.option("--unsafe-fixes", is_flag=True, help="Include patches that change behaviour in --diff and --fix.")
 @click.option(
     "--imds-account-default", type=click.Choice(["no-preference", "optional", "required"]), default="no-preference",
     show_default=True, help="The account's IMDS default; 'required' silences unset http_tokens.",
 )  # fmt: skip
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
 def scan(
     paths: tuple[str, ...],
     fmt: str,
@@ -48,10 +54,12 @@ def scan(
     ignore: tuple[str, ...],
     fail_on: str,
     show_diff: bool,
+    apply_fixes: bool,
     unsafe_fixes: bool,
     imds_account_default: str,
     color: bool | None,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Scan Terraform files and directories (default: the current directory)."""
     from .api import UsageError, combined_patch
@@ -65,8 +73,13 @@ def scan(
         if trait not in known:
             raise click.UsageError(f"unknown trait {trait!r}; see `iac-exposure traits`")
     config = Config(select=chosen, ignore=dropped, imds_account_default=imds_account_default)
+    if show_diff and apply_fixes:
+        raise click.UsageError("--diff shows what --fix would do: use one of them")
     try:
         report = run_scan(paths or (".",), config)
+        if apply_fixes:
+            _fix(report, unsafe_fixes)
+            report = run_scan(paths or (".",), config)  # what remains
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -85,11 +98,32 @@ def scan(
 
         _emit(import_module(f".reporters.{fmt}", __package__).render(report), output)
 
+    if verbose:
+        for diagnostic in report.diagnostics:
+            if diagnostic.detail:
+                click.echo(f"{diagnostic.file}: {diagnostic.detail}", err=True)
     threshold = _SEVERITIES.index(fail_on)
-    if report.diagnostics:
+    if any(d.error for d in report.diagnostics):
         sys.exit(2)
     if any(_SEVERITIES.index(r.finding.trait.severity.value) >= threshold for r in report.results):
         sys.exit(1)
+
+
+def _fix(report: Report, unsafe: bool) -> None:
+    from .fixer import fix
+
+    outcome = fix(report, unsafe)
+    files = len(outcome.files_written)
+    click.echo(f"Fixed {len(outcome.fixed)} finding(s) in {files} file(s).", err=True)
+    for name in outcome.files_written:
+        click.echo(f"  wrote {name}", err=True)
+    for name, why in outcome.files_refused:
+        click.echo(f"  did not write {name}: {why}", err=True)
+    reasons: dict[str, int] = {}
+    for _, why in outcome.skipped:
+        reasons[why] = reasons.get(why, 0) + 1
+    for why, count in sorted(reasons.items()):
+        click.echo(f"  skipped {count}: {why}", err=True)
 
 
 def _emit(text: str, output: str | None) -> None:

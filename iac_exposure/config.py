@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,6 +12,10 @@ class Config:
     ignore: frozenset[str] = frozenset()
     # the account's IMDS default; "required" silences the unset (not the explicit "optional") case
     imds_account_default: str = "no-preference"
+    max_file_size: int = 10 * 1024 * 1024  # bytes; larger files are skipped with a diagnostic
+    file_time_budget: float = 20.0  # seconds of parsing per file
+    follow_symlinks: bool = False  # follow links that point outside the scanned paths
+    roots: tuple[Path, ...] = ()  # the scanned paths, resolved (set by the scan itself)
 
     def wants(self, trait_id: str) -> bool:
         return (not self.select or trait_id in self.select) and trait_id not in self.ignore

@@ -24,9 +24,7 @@ from iac_exposure.traits import by_id
 from .conftest import FIXTURES
 
 CASES = sorted(
-    d.relative_to(FIXTURES)
-    for d in FIXTURES.glob("*/*")
-    if d.is_dir() and d.name.replace("_", "-") in by_id()
+    d.relative_to(FIXTURES) for d in FIXTURES.glob("*/*") if d.is_dir() and d.name.replace("_", "-") in by_id()
 )
 
 

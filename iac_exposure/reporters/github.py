@@ -26,7 +26,7 @@ def render(report: Report) -> str:
         out.append(command(_COMMAND[f.trait.severity], props, message))
     for d in report.diagnostics:
         props = {"file": d.file, **({"line": str(d.line)} if d.line else {}), "title": d.kind}
-        out.append(command("error", props, d.message))
+        out.append(command("error" if d.error else "notice", props, d.message))
     n = len(report.results)
     out.append(f"iac-exposure: {n} finding{'' if n == 1 else 's'} in {report.files_scanned} file(s)")
     return "\n".join(out) + "\n"

@@ -45,9 +45,9 @@ def _diagnostic(d: Diagnostic) -> dict[str, Any]:
     return {
         "type": "issue",
         "check_name": d.kind,
-        "description": f"{d.file} was not analysed: {d.message}",
+        "description": f"{d.file} was not analysed: {d.message}" if d.error else f"{d.file}: {d.message}",
         "categories": ["Bug Risk"],
-        "severity": "major",
+        "severity": "major" if d.error else "info",
         "fingerprint": digest(d.kind, d.file, d.message),
         "location": {"path": d.file, "lines": {"begin": d.line or 1}},
     }

@@ -57,7 +57,8 @@ def to_dict(report: Report) -> dict[str, Any]:
             for e in report.exposures
         ],
         "diagnostics": [
-            {"file": d.file, "line": d.line, "kind": d.kind, "message": d.message} for d in report.diagnostics
+            {"file": d.file, "line": d.line, "kind": d.kind, "message": d.message, "error": d.error}
+            for d in report.diagnostics
         ],
         "summary": {
             "files_scanned": report.files_scanned,
@@ -65,6 +66,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "by_severity": dict(sorted(by_severity.items())),
             "exposures": len(report.exposures),
             "diagnostics": len(report.diagnostics),
+            "files_not_analysed": sum(1 for d in report.diagnostics if d.error),
         },
     }
 

@@ -1,5 +1,6 @@
 """JUnit XML for CI test-report viewers: a test suite per file, a failing test case per finding, an
-erroring one per file that could not be analysed, a single passing case when there is nothing to report."""
+erroring one per file that could not be analysed (skipped for an informational diagnostic), a single
+passing case when there is nothing to report."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def render(report: Report) -> str:
     suites: dict[str, ET.Element] = {}
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"tests": 0, "failures": 0, "errors": 0})
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"tests": 0, "failures": 0, "errors": 0, "skipped": 0})
 
     def suite(name: str) -> ET.Element:
         if name not in suites:
@@ -43,22 +44,22 @@ def render(report: Report) -> str:
     for d in report.diagnostics:
         case = ET.SubElement(suite(d.file), "testcase", classname=_clean(d.file), name=d.kind, file=_clean(d.file),
                              line=str(d.line or 0))  # fmt: skip
-        ET.SubElement(case, "error", message=_clean(d.message), type=d.kind).text = _clean(d.message)
+        outcome = "error" if d.error else "skipped"  # informational: the file was left out on purpose
+        ET.SubElement(case, outcome, message=_clean(d.message), type=d.kind).text = _clean(d.message)
         counts[d.file]["tests"] += 1
-        counts[d.file]["errors"] += 1
+        counts[d.file]["errors" if d.error else "skipped"] += 1
     if not suites:
         ET.SubElement(suite("iac-exposure"), "testcase", classname="iac-exposure",
                       name=f"no exposures in {report.files_scanned} file(s)")  # fmt: skip
         counts["iac-exposure"]["tests"] += 1
 
     root = ET.Element("testsuites", name="iac-exposure")
-    totals = {"tests": 0, "failures": 0, "errors": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for name in sorted(suites):
         element = suites[name]
         for key, value in counts[name].items():
             element.set(key, str(value))
             totals[key] += value
-        element.set("skipped", "0")
         root.append(element)
     for key, value in totals.items():
         root.set(key, str(value))

@@ -41,7 +41,7 @@ def render(report: Report) -> str:
 def diagnostics(report: Report) -> list[str]:
     if not report.diagnostics:
         return []
-    return ["", f"**Not analysed ({len(report.diagnostics)}):**", ""] + [
+    return ["", f"**Diagnostics ({len(report.diagnostics)}):**", ""] + [
         f"- {md_code(d.file + (f':{d.line}' if d.line else ''))} {d.kind}: {md_inline(d.message)}"
         for d in report.diagnostics
     ]

@@ -152,7 +152,7 @@ def _notification(diagnostic: Diagnostic) -> dict[str, Any]:
     if diagnostic.line:
         physical["region"] = {"startLine": diagnostic.line}
     return {
-        "level": "error",
+        "level": "error" if diagnostic.error else "note",
         "message": {"text": f"{diagnostic.kind}: {diagnostic.message}"},
         "locations": [{"physicalLocation": physical}],
         "descriptor": {"id": diagnostic.kind},

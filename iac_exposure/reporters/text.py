@@ -53,7 +53,7 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
         out.append("")
     for d in report.diagnostics:
         where = f"{d.file}:{d.line}" if d.line else d.file
-        out.append(f"{where}: {c(_RED, d.kind)}: {d.message}")
+        out.append(f"{where}: {c(_RED if d.error else _DIM, d.kind)}: {d.message}")
     if report.exposures:
         out.append(c(_BOLD, "Exposures"))
         for e in report.exposures:
@@ -66,7 +66,8 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
     summary = (
         f"{n} finding{'s' if n != 1 else ''} in {report.files_scanned} file{'s' if report.files_scanned != 1 else ''}"
     )
-    if report.diagnostics:
-        summary += f", {len(report.diagnostics)} file(s) not analysed"
+    not_analysed = sum(1 for d in report.diagnostics if d.error)
+    if not_analysed:
+        summary += f", {not_analysed} file(s) not analysed"
     out.append(c(_BOLD, summary))
     return "\n".join(out) + "\n"
