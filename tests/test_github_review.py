@@ -6,9 +6,11 @@ hunks the server lists come from `git diff`, as GitHub computes them.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 
 import hcl2
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from iac_exposure.api import scan
@@ -462,3 +465,43 @@ def test_a_removal_is_an_empty_suggestion_and_applying_it_clears_the_finding(
     Path(iam).write_text("".join(lines[: comment.first - 1] + lines[comment.last :]))
     hcl2.parses_to_tree(Path(iam).read_text())
     assert scan([iam], Config()).results == []
+
+
+ACTION = Path(__file__).resolve().parent.parent / "action.yml"
+
+
+def _action_steps() -> list[dict[str, Any]]:
+    action = yaml.safe_load(ACTION.read_text())
+    assert action["runs"]["using"] == "composite"
+    steps: list[dict[str, Any]] = action["runs"]["steps"]
+    return steps
+
+
+def test_action_passes_inputs_through_the_environment_only() -> None:
+    for step in _action_steps():
+        if "run" in step:
+            assert step["shell"] == "bash"
+            assert "${{" not in step["run"], step["name"]  # expressions spliced into a script can inject code
+
+
+def test_action_review_step_runs_the_review(
+    checkout: tuple[Path, PullRequest], github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The action's review step, run by bash as the runner would, with the variables GitHub sets."""
+    step = next(s for s in _action_steps() if "github-review" in s.get("run", ""))
+    assert set(step["env"]) == {"GITHUB_TOKEN", "PR_NUMBER", "COMMIT"}
+    bin_dir = str(Path(sys.executable).parent)  # where this environment's `iac-exposure` script is
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": github.url,
+        "GITHUB_TOKEN": TOKEN, "PR_NUMBER": str(NUMBER), "COMMIT": checkout[1].head_sha,
+    }  # fmt: skip
+    run = subprocess.run(["bash", "-c", step["run"]], env=env, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "posted review" in run.stdout
+    assert [w.method for w in github.writes()] == ["POST"]
+    assert github.writes()[0].body["commit_id"] == checkout[1].head_sha
+
+    run = subprocess.run(["bash", "-c", step["run"]], env={**env, "PR_NUMBER": ""}, capture_output=True, text=True,
+                         check=False)  # fmt: skip
+    assert run.returncode == 2 and "::error title=iac-exposure::no pull request number" in run.stdout
