@@ -13,6 +13,7 @@ from .config import Config
 from .diagnostics import Diagnostic
 from .exposures import Exposure, exposures
 from .findings import Finding
+from .model.inspector import InspectorFindings
 from .patches.render import Patch, Patcher
 from .readers import Reader, Unit
 from .source import SourceFile
@@ -93,6 +94,7 @@ def scan(paths: Iterable[str], config: Config) -> Report:
     paths = list(paths)
     config = replace(config, roots=tuple(Path(p).resolve() for p in paths))
     report = Report()
+    inspector = _inspector_findings(config)
     available = readers()
     claimed, only = discover(paths, available, report.diagnostics)
     findings: list[Finding] = []
@@ -106,7 +108,7 @@ def scan(paths: Iterable[str], config: Config) -> Report:
             report.files_scanned += len(unit.files)
             loaded.extend(unit.files)
             try:
-                model = Model(unit.resources)
+                model = Model(unit.resources, inspector)
                 for module in traits.TRAITS:
                     if config.wants(module.META.id):
                         findings.extend(module.check(model, config))
@@ -141,6 +143,17 @@ def _internal(where: str, exc: BaseException) -> Diagnostic:
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     message = f"internal error ({type(exc).__name__}: {exc}); please report it with this file"
     return Diagnostic(where, None, "internal-error", message, detail=detail)
+
+
+def _inspector_findings(config: Config) -> InspectorFindings | None:
+    if not config.vulnerability_files:
+        return None
+    from .inspector import InvalidFindings, load  # pydantic: only when findings are given
+
+    try:
+        return load(config.vulnerability_files)
+    except InvalidFindings as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _file_of(finding: Finding) -> Path | None:

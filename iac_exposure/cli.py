@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -43,6 +44,25 @@ def main() -> None:
     "--imds-account-default", type=click.Choice(["no-preference", "optional", "required"]), default="no-preference",
     show_default=True, help="The account's IMDS default; 'required' silences unset http_tokens.",
 )  # fmt: skip
+@click.option(
+    "--vulnerabilities",
+    "vulnerability_files",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Amazon Inspector findings (`aws inspector2 list-findings` JSON) for the AMIs (repeatable).",
+)
+@click.option(
+    "--epss-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.1,
+    show_default=True,
+    help="EPSS score from which a network-vector CVE without a known exploit counts as network-exploitable.",
+)
+@click.option(
+    "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+    help="Judge end-of-life dates as of this day (YYYY-MM-DD) instead of today.",
+)  # fmt: skip
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
@@ -57,6 +77,9 @@ def scan(
     apply_fixes: bool,
     unsafe_fixes: bool,
     imds_account_default: str,
+    vulnerability_files: tuple[str, ...],
+    epss_threshold: float,
+    as_of: datetime | None,
     color: bool | None,
     quiet: bool,
     verbose: bool,
@@ -72,7 +95,14 @@ def scan(
     for trait in sorted(chosen | dropped):
         if trait not in known:
             raise click.UsageError(f"unknown trait {trait!r}; see `iac-exposure traits`")
-    config = Config(select=chosen, ignore=dropped, imds_account_default=imds_account_default)
+    config = Config(
+        select=chosen,
+        ignore=dropped,
+        imds_account_default=imds_account_default,
+        vulnerability_files=vulnerability_files,
+        epss_threshold=epss_threshold,
+        as_of=as_of.date() if as_of else None,
+    )
     if show_diff and apply_fixes:
         raise click.UsageError("--diff shows what --fix would do: use one of them")
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 
@@ -16,6 +17,12 @@ class Config:
     file_time_budget: float = 20.0  # seconds of parsing per file
     follow_symlinks: bool = False  # follow links that point outside the scanned paths
     roots: tuple[Path, ...] = ()  # the scanned paths, resolved (set by the scan itself)
+    # Amazon Inspector v2 `list-findings` exports joined with the AMIs of launch sources
+    vulnerability_files: tuple[str, ...] = ()
+    # a network-exploitable CVE needs a known exploit or an EPSS score at least this high
+    epss_threshold: float = 0.1
+    # the day end-of-life dates are compared with; None: the day of the scan
+    as_of: date | None = None
 
     def wants(self, trait_id: str) -> bool:
         return (not self.select or trait_id in self.select) and trait_id not in self.ignore

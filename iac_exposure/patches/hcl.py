@@ -9,7 +9,16 @@ from typing import Any
 from ..model.values import Origin, Sourced
 from ..source import SourceFile, Span
 from .edits import Edit
-from .remedies import Action, NewInput, RemoveBlock, RemoveItem, ReplaceItem, ReplaceWithInput, SetValue
+from .remedies import (
+    Action,
+    NewInput,
+    RemoveBlock,
+    RemoveItem,
+    ReplaceItem,
+    ReplaceWithInput,
+    SetValue,
+    UseParameter,
+)
 from .render import PatchContext, Unpatchable
 
 AnySourced = Sourced[Any]
@@ -47,6 +56,45 @@ def check(text: str) -> None:
         hcl2.parses_to_tree(text)
     except (LarkError, RecursionError, ValueError) as exc:
         raise ParseError(str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error") from None
+
+
+class Parameters:
+    """`data "aws_ssm_parameter"` blocks added by patches: one per module and path, reusing a block the module
+    already has for that path, named so it never collides."""
+
+    def __init__(self) -> None:
+        self._chosen: dict[tuple[str, str], tuple[str, Edit | None]] = {}
+
+    def declare(self, file: SourceFile, path: str, name: str, siblings: list[SourceFile]) -> tuple[str, Edit | None]:
+        module = file.path.parent.as_posix()
+        key = (module, path)
+        if key not in self._chosen:
+            taken = {chosen for (mod, _), (chosen, _) in self._chosen.items() if mod == module}
+            for sib in siblings:
+                for match in _SSM_DATA.finditer(sib.text):
+                    if match.group("path") == path:
+                        self._chosen[key] = (match.group("name"), None)
+                        return self._chosen[key]
+                    taken.add(match.group("name"))
+            chosen, n = name, 1
+            while chosen in taken:
+                n += 1
+                chosen = f"{name}_{n}"
+            self._chosen[key] = (chosen, _parameter_declaration(file, chosen, path))
+        return self._chosen[key]
+
+
+_SSM_DATA = re.compile(
+    r'^\s*data\s+"aws_ssm_parameter"\s+"(?P<name>[\w-]+)"\s*\{(?:[^{}]*?\bname\s*=\s*"(?P<path>[^"]*)")?',
+    re.MULTILINE,
+)
+
+
+def _parameter_declaration(file: SourceFile, name: str, path: str) -> Edit:
+    text = file.text
+    lead = "" if text.endswith("\n") or not text else "\n"
+    block = f'{lead}\ndata "aws_ssm_parameter" "{name}" {{\n  name = {_string(path)}\n}}\n'
+    return Edit(file, len(text), len(text), block.replace("\n", newline(file)))
 
 
 def newline(file: SourceFile) -> str:
@@ -92,7 +140,23 @@ def edits(action: Action, ctx: PatchContext) -> list[Edit]:
         if action.target.span is None:
             raise Unpatchable("the block has no location in a file")
         return [_remove_block(action.target.span, siblings, action.target.address)]
+    if isinstance(action, UseParameter):
+        return _use_parameter(action, ctx)
     raise Unpatchable(f"no HCL writer for {type(action).__name__}")
+
+
+def _use_parameter(action: UseParameter, ctx: PatchContext) -> list[Edit]:
+    current = action.current
+    if current is not None and current.explicit and current.via is None and current.span is not None:
+        span = current.span
+        if span == action.target.span:  # the image setting itself is a `resolve:ssm:` string
+            return [Edit(span.file, span.start, span.end, _string(f"resolve:ssm:{action.path}"))]
+        return [Edit(span.file, span.start, span.end, _string(action.path))]
+    span = _own_span(action.target)
+    parameters: Parameters = ctx.memo.setdefault("hcl.parameters", Parameters())
+    name, declaration = parameters.declare(span.file, action.path, action.name, ctx.siblings)
+    reference = Edit(span.file, span.start, span.end, f"data.aws_ssm_parameter.{name}.value")
+    return [reference] if declaration is None else [reference, declaration]
 
 
 def _own_span(target: AnySourced) -> Span:

@@ -28,6 +28,8 @@ def finding_dict(result: Result) -> dict[str, Any]:
             "end_line": loc.end_line if loc else None,
         },
         "message": f.message,
+        # only traits that list evidence (the CVEs of an image) carry the key: other findings keep their shape
+        **({"evidence": list(f.evidence)} if f.evidence else {}),
         "remediation": patch.title if patch else f.trait.fix_title,
         "patch": patch.diff if patch else None,
         "applicability": patch.applicability.value if patch else None,

@@ -29,6 +29,7 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
                 f"  {file}:{line}  {c(_COLOURS[sev], sev.value.upper())}  {c(_BOLD, f.trait.id)}  {f.resource.address}"
             )
             out.append(f"    {f.message}")
+            out.extend(f"      - {line}" for line in f.evidence)
             patch = result.patch
             if patch is None or not show_patches:
                 continue
