@@ -18,6 +18,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 from iac_exposure import __version__
 from iac_exposure.api import Report, scan
 from iac_exposure.config import Config
+from iac_exposure.findings import Applicability
 from iac_exposure.reporters import github, gitlab, junit, markdown, sarif
 from iac_exposure.reporters._common import code_fence, fingerprint
 
@@ -54,7 +55,8 @@ def test_snapshot(fmt: str, workdir: Path, snapshot) -> None:  # type: ignore[no
 
 def test_sarif_validates_for_every_fixture(workdir: Path) -> None:
     for case in sorted(p for p in (workdir / "fixtures" / "terraform").iterdir() if p.is_dir()):
-        log = sarif.to_dict(scan([str(case.relative_to(workdir))], Config()))
+        exports = tuple(str(f.relative_to(workdir)) for f in sorted(case.glob("inspector*.json")))
+        log = sarif.to_dict(scan([str(case.relative_to(workdir))], Config(vulnerability_files=exports)))
         errors = [f"{list(e.absolute_path)}: {e.message}" for e in SARIF_VALIDATOR.iter_errors(log)]
         assert not errors, (case.name, errors[:5])
         assert log["runs"][0]["results"], case.name
@@ -218,3 +220,21 @@ def test_cli_format_option(fmt: str, workdir: Path) -> None:
     result = CliRunner().invoke(main, ["scan", STACK, "--format", fmt, "--output", "out"])
     assert result.exit_code == 1, result.output
     assert (workdir / "out").read_text().strip()
+
+
+def test_vulnerability_evidence_and_display_only_suggestions(workdir: Path) -> None:
+    """Each CVE of an image is listed in every format; a display-only suggestion is never a SARIF fix."""
+    case = "fixtures/terraform/network_exploitable_cve"
+    report = scan([case], Config(vulnerability_files=(f"{case}/inspector.json",)))
+    cve = next(r for r in report.results if r.finding.trait.id == "network-exploitable-cve" and r.finding.evidence)
+    line = next(e for e in cve.finding.evidence if e.startswith("CVE-2024-6387"))
+    assert any(
+        r.patch and r.patch.edits and r.patch.applicability is Applicability.DISPLAY_ONLY for r in report.results
+    )
+    results = sarif.to_dict(report)["runs"][0]["results"]
+    assert all(r.get("fixes") is None for r in results if r["properties"]["applicability"] == "display-only")
+    assert any(line in r["properties"].get("evidence", []) and f"- {line}" in r["message"]["text"] for r in results)
+    assert f"- {line.replace('_', chr(92) + '_')}" in markdown.render(report)
+    assert f"%0A- {line}" in github.render(report)
+    assert any(f"- {line}" in issue["content"]["body"] for issue in json.loads(gitlab.render(report)))
+    assert f"- {line}" in junit.render(report)

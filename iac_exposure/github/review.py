@@ -225,9 +225,10 @@ def _table(results: list[Result]) -> list[str]:
         span = location_of(f)
         place = md_code(f"{span.file.display}:{span.start_line}") if span else ""
         fix = f"{patch.applicability.value}: {md_inline(patch.title)}" if patch else ""
+        finding = "<br>".join([md_inline(f.message), *(f"· {md_inline(line)}" for line in f.evidence)])
         out.append(
             f"| {f.trait.severity.value} | {md_code(f.trait.id)} | {md_code(f.resource.address)} | {place} | "
-            f"{md_inline(f.message)} | {fix} |"
+            f"{finding} | {fix} |"
         )
     return out
 

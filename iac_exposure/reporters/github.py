@@ -20,7 +20,7 @@ def render(report: Report) -> str:
         props = {"title": f"{f.trait.id} ({f.trait.severity.value}): {f.resource.address}"}
         if span is not None:
             props = {"file": span.file.display, "line": str(span.start_line), "endLine": str(span.end_line), **props}
-        message = f.message
+        message = "\n".join([f.message, *(f"- {line}" for line in f.evidence)])
         if patch is not None:
             message += f"\n{patch.applicability.value} fix: {patch.title} ({patch.reason})"
         out.append(command(_COMMAND[f.trait.severity], props, message))

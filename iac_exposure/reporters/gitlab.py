@@ -22,6 +22,8 @@ def _issue(result: Result) -> dict[str, Any]:
     f, patch = result.finding, result.patch
     span = where(f)
     body = f"**{f.trait.title}** ({f.trait.id}) on `{f.resource.address}`."
+    if f.evidence:
+        body += "\n\n" + "\n".join(f"- {line}" for line in f.evidence)
     if patch is not None:
         body += f"\n\n{patch.applicability.value} fix: {patch.title} ({patch.reason})."
         if patch.diff:

@@ -33,9 +33,8 @@ def render(report: Report) -> str:
                                  name=_clean(f"{f.trait.id} {f.resource.address} (line {line})"),
                                  file=_clean(file), line=str(line))  # fmt: skip
             failure = ET.SubElement(case, "failure", message=_clean(f.message), type=f.trait.id)
-            text = (
-                f"{f.trait.severity.value.upper()} {f.trait.id} on {f.resource.address} at {file}:{line}\n{f.message}"
-            )
+            head = f"{f.trait.severity.value.upper()} {f.trait.id} on {f.resource.address} at {file}:{line}"
+            text = "\n".join([head, f.message, *(f"- {evidence}" for evidence in f.evidence)])
             if patch is not None:
                 text += f"\n{patch.applicability.value} fix: {patch.title} ({patch.reason})\n{patch.diff or ''}"
             failure.text = _clean(text)

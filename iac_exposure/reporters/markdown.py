@@ -69,6 +69,8 @@ def _details(result: Result) -> list[str]:
     out = ["<details>", f"<summary>{summary}</summary>", "", md_inline(f.message)]
     if f.source_resource is not f.resource:
         out.append(f"(set in {md_code(f.source_resource.address)})")
+    if f.evidence:
+        out += ["", *(f"- {md_inline(line)}" for line in f.evidence)]
     if patch is not None:
         out += ["", f"**{FIX_LABEL[patch.applicability]}:** {md_inline(patch.title)} — {md_inline(patch.reason)}."]
         if patch.diff:

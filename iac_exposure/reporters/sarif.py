@@ -1,5 +1,6 @@
 """SARIF 2.1.0 for code-scanning tools (GitHub code scanning and others): rules from the trait docs,
-results with stable fingerprints, and `fixes` built from the patch edits.
+results with stable fingerprints, and `fixes` built from the edits of applicable (safe or unsafe) patches;
+display-only suggestions are never offered as fixes a tool could apply.
 
 Columns count characters (`columnKind: unicodeCodePoints`), as the edits do.
 """
@@ -15,7 +16,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..api import Report, Result
 from ..diagnostics import Diagnostic
-from ..findings import Severity, TraitMeta
+from ..findings import Applicability, Severity, TraitMeta
 from ..patches.edits import Edit
 from ..source import SourceFile, Span
 from ._common import fingerprint, first_paragraph, position, trait_sections, where
@@ -80,7 +81,7 @@ def _result(result: Result, index: dict[str, int]) -> dict[str, Any]:
         "ruleId": f.trait.id,
         "ruleIndex": index[f.trait.id],
         "level": _LEVEL[f.trait.severity],
-        "message": {"text": f.message},
+        "message": {"text": "\n".join([f.message, *(f"- {line}" for line in f.evidence)])},
         "locations": [_location(where(f), f.resource.address)],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f)},
         "properties": {
@@ -89,6 +90,7 @@ def _result(result: Result, index: dict[str, int]) -> dict[str, Any]:
             "resource": f.resource.address,
             "resourceType": f.resource.type,
             "sourceResource": f.source_resource.address,
+            **({"evidence": list(f.evidence)} if f.evidence else {}),
         },
     }
     if f.source_resource is not f.resource and f.source_resource.span is not None:
@@ -98,7 +100,7 @@ def _result(result: Result, index: dict[str, int]) -> dict[str, Any]:
         ]  # fmt: skip
     if patch is not None:
         out["properties"]["applicability"] = patch.applicability.value
-        if patch.edits:
+        if patch.edits and patch.applicability is not Applicability.DISPLAY_ONLY:  # never to be applied as is
             out["fixes"] = [
                 {
                     "description": {"text": f"{patch.title} ({patch.applicability.value}: {patch.reason})"},
