@@ -199,7 +199,8 @@ def explain(trait: str) -> None:
 )  # fmt: skip
 def github_review(repo: str, pr: int, commit: str | None, api_url: str) -> None:
     """Post one review on a pull request: inline suggestions for findings on its changed lines, the rest in
-    the review body. Run it in the pull request's checkout; the token comes from GITHUB_TOKEN."""
+    the review body. Run it at the root of the pull request's checkout; the token comes from GITHUB_TOKEN.
+    Exit 0 when the review is posted or up to date, 2 when GitHub or the options refuse."""
     import os
 
     from .config import Config

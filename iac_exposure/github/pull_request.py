@@ -25,10 +25,9 @@ from ..api import Report, scan
 from ..config import Config
 from .client import Client, GitHubError
 from .diff import parse_patch
-from .review import MARKER, SUPERSEDED, Review, build_review
+from .review import COMMENT_KEY, MARKER, SUPERSEDED, Review, build_review
 
 REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
-_KEY = re.compile(r"<!-- iac-exposure:comment ([0-9a-f]+) -->")
 
 
 class PartlyPublished(GitHubError):
@@ -84,7 +83,7 @@ def publish(client: Client, repo: str, pr: int, commit: str | None, review: Revi
 def _posted_keys(comments: list[dict[str, Any]]) -> set[tuple[str, str]]:
     keys = set()
     for comment in comments:
-        match = _KEY.search(comment.get("body") or "")
+        match = COMMENT_KEY.search(comment.get("body") or "")
         if match and comment.get("line") is not None:  # GitHub nulls `line` when a comment is outdated
             keys.add((str(comment.get("path")), match.group(1)))
     return keys

@@ -11,6 +11,7 @@ changed lines, display-only suggestions, patches spanning several files or place
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from .diff import FileDiff
 MARKER = "<!-- iac-exposure:review -->"
 SUPERSEDED = "<!-- iac-exposure:superseded -->"
 COMMENT_MARK = "<!-- iac-exposure:comment {key} -->"
+COMMENT_KEY = re.compile(re.escape(COMMENT_MARK).replace(re.escape("{key}"), "([0-9a-f]+)"))
 BODY_LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters
 
 
