@@ -238,3 +238,21 @@ def test_vulnerability_evidence_and_display_only_suggestions(workdir: Path) -> N
     assert f"%0A- {line}" in github.render(report)
     assert any(f"- {line}" in issue["content"]["body"] for issue in json.loads(gitlab.render(report)))
     assert f"- {line}" in junit.render(report)
+
+
+def test_suppressions_that_do_not_hold_are_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_security_group" "ssh" {\n  ingress {\n    from_port   = 22\n    to_port     = 22\n'
+        '    protocol    = "tcp"\n    # iac-exposure:ignore[remote-access-open]\n    cidr_blocks = ["0.0.0.0/0"]\n'
+        "  }\n}\n"
+    )
+    report = scan(["."], Config())
+    [notice] = report.notices
+    assert notice.kind == "suppression-without-reason" and not notice.error
+    notes = sarif.to_dict(report)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [(n["level"], n["descriptor"]["id"]) for n in notes] == [("note", "suppression-without-reason")]
+    assert "::notice file=main.tf,line=6,title=suppression-without-reason::" in github.render(report)
+    assert [i["severity"] for i in json.loads(gitlab.render(report)) if i["check_name"] == notice.kind] == ["info"]
+    assert JUnitXml.fromstring(junit.render(report)).skipped == 1
+    assert "suppression-without-reason" in markdown.render(report)

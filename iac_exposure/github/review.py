@@ -19,7 +19,16 @@ from ..api import Report, Result
 from ..findings import Applicability
 from ..patches.edits import Edit, apply_edits
 from ..patches.render import combined_diff
-from ..reporters._common import code_fence, digest, fingerprint, first_paragraph, md_code, md_inline, trait_sections
+from ..reporters._common import (
+    code_fence,
+    digest,
+    fingerprint,
+    first_paragraph,
+    md_code,
+    md_inline,
+    remarks,
+    trait_sections,
+)
 from ..reporters._common import where as location_of
 from ..reporters.markdown import FIX_LABEL, ORDER, count, diagnostics
 from ..source import SourceFile
@@ -53,7 +62,7 @@ class Review:
     comments: tuple[Comment, ...]
     inline: tuple[Result, ...]  # findings fixed by the inline suggestions
     listed: tuple[Result, ...]  # findings in the body
-    diagnostics: int  # changed files that could not be analysed, or were left out
+    diagnostics: int  # changed files not analysed or left out, and suppressions that do not hold
 
     @property
     def empty(self) -> bool:
@@ -96,7 +105,7 @@ def build_review(report: Report, diffs: dict[str, FileDiff]) -> Review:
             inline.extend(fixed)
     listed.sort(key=lambda r: r.finding.sort_key)
     body = _body(report, comments, inline, listed)
-    return Review(body, tuple(comments), tuple(inline), tuple(listed), len(report.diagnostics))
+    return Review(body, tuple(comments), tuple(inline), tuple(listed), len(remarks(report)))
 
 
 def _candidate(result: Result, diffs: dict[str, FileDiff]) -> _Suggestion | None:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
+from ..diagnostics import Diagnostic
 from ..findings import Finding
 from ..source import SourceFile, Span
+
+if TYPE_CHECKING:
+    from ..api import Report
 
 _HEADING = re.compile(r"^## (.+)$", re.MULTILINE)
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]<>|]")
@@ -16,6 +21,11 @@ _MD_SPECIAL = re.compile(r"[\\`*_\[\]<>|]")
 def where(finding: Finding) -> Span | None:
     """Where a finding is shown: the offending setting, else the resource."""
     return finding.location or finding.resource.span
+
+
+def remarks(report: Report) -> list[Diagnostic]:
+    """What the CI formats show besides findings: files not analysed, then suppressions that do not hold."""
+    return [*report.diagnostics, *report.notices]
 
 
 def position(file: SourceFile, offset: int) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..api import Report
 from ..findings import Severity
-from ._common import where
+from ._common import remarks, where
 
 _COMMAND = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
 
@@ -24,7 +24,7 @@ def render(report: Report) -> str:
         if patch is not None:
             message += f"\n{patch.applicability.value} fix: {patch.title} ({patch.reason})"
         out.append(command(_COMMAND[f.trait.severity], props, message))
-    for d in report.diagnostics:
+    for d in remarks(report):
         props = {"file": d.file, **({"line": str(d.line)} if d.line else {}), "title": d.kind}
         out.append(command("error" if d.error else "notice", props, d.message))
     n = len(report.results)

@@ -8,13 +8,13 @@ from typing import Any
 from ..api import Report, Result
 from ..diagnostics import Diagnostic
 from ..findings import Severity
-from ._common import code_fence, digest, fingerprint, where
+from ._common import code_fence, digest, fingerprint, remarks, where
 
 _SEVERITY = {Severity.CRITICAL: "blocker", Severity.HIGH: "critical", Severity.MEDIUM: "major", Severity.LOW: "minor"}
 
 
 def render(report: Report) -> str:
-    issues = [_issue(r) for r in report.results] + [_diagnostic(d) for d in report.diagnostics]
+    issues = [_issue(r) for r in report.results] + [_diagnostic(d) for d in remarks(report)]
     return json.dumps(issues, indent=2) + "\n"
 
 

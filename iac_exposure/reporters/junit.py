@@ -9,7 +9,7 @@ from collections import defaultdict
 from xml.etree import ElementTree as ET
 
 from ..api import Report, group_by_file
-from ._common import where
+from ._common import remarks, where
 
 # characters XML 1.0 cannot carry at all, even escaped
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -40,7 +40,7 @@ def render(report: Report) -> str:
             failure.text = _clean(text)
             counts[file]["tests"] += 1
             counts[file]["failures"] += 1
-    for d in report.diagnostics:
+    for d in remarks(report):
         case = ET.SubElement(suite(d.file), "testcase", classname=_clean(d.file), name=d.kind, file=_clean(d.file),
                              line=str(d.line or 0))  # fmt: skip
         outcome = "error" if d.error else "skipped"  # informational: the file was left out on purpose

@@ -7,7 +7,7 @@ from html import escape
 
 from ..api import Report, Result
 from ..findings import Applicability, Severity
-from ._common import code_fence, md_code, md_inline, where
+from ._common import code_fence, md_code, md_inline, remarks, where
 
 ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
 FIX_LABEL = {
@@ -20,7 +20,7 @@ FIX_LABEL = {
 def render(report: Report) -> str:
     n, files = len(report.results), report.files_scanned
     out = [f"### iac-exposure: {count(n, 'finding')}, {count(len(report.exposures), 'exposure')}", ""]
-    if not report.results and not report.diagnostics:
+    if not report.results and not remarks(report):
         out.append(f"No exposures found in {count(files, 'file')}.")
         return "\n".join(out) + "\n"
     out += _summary(report)
@@ -39,11 +39,11 @@ def render(report: Report) -> str:
 
 
 def diagnostics(report: Report) -> list[str]:
-    if not report.diagnostics:
+    shown = remarks(report)
+    if not shown:
         return []
-    return ["", f"**Diagnostics ({len(report.diagnostics)}):**", ""] + [
-        f"- {md_code(d.file + (f':{d.line}' if d.line else ''))} {d.kind}: {md_inline(d.message)}"
-        for d in report.diagnostics
+    return ["", f"**Diagnostics ({len(shown)}):**", ""] + [
+        f"- {md_code(d.file + (f':{d.line}' if d.line else ''))} {d.kind}: {md_inline(d.message)}" for d in shown
     ]
 
 

@@ -19,7 +19,7 @@ from ..diagnostics import Diagnostic
 from ..findings import Applicability, Severity, TraitMeta
 from ..patches.edits import Edit
 from ..source import SourceFile, Span
-from ._common import fingerprint, first_paragraph, position, trait_sections, where
+from ._common import fingerprint, first_paragraph, position, remarks, trait_sections, where
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "iacExposure/v1"
@@ -48,7 +48,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "invocations": [
             {
                 "executionSuccessful": True,
-                "toolExecutionNotifications": [_notification(d) for d in report.diagnostics],
+                "toolExecutionNotifications": [_notification(d) for d in remarks(report)],
             }
         ],
         "columnKind": "unicodeCodePoints",
