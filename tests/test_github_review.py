@@ -505,3 +505,12 @@ def test_action_review_step_runs_the_review(
     run = subprocess.run(["bash", "-c", step["run"]], env={**env, "PR_NUMBER": ""}, capture_output=True, text=True,
                          check=False)  # fmt: skip
     assert run.returncode == 2 and "::error title=iac-exposure::no pull request number" in run.stdout
+
+
+def test_the_repository_config_file_governs_the_review(checkout: tuple[Path, PullRequest], github: FakeGitHub) -> None:
+    (checkout[0] / ".iac-exposure.toml").write_text('ignore = ["public-ip", "imdsv1-allowed"]\n')
+    assert review(github)[0] == 0
+    posted = github.writes()[0].body
+    assert [claims(c["body"]) for c in posted["comments"]] == [
+        {("remote-access-open", "aws_instance.bastion"), ("open-security-group", "aws_instance.bastion")}]  # fmt: skip
+    assert "5 findings in the changed files" in posted["body"]
