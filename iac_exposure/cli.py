@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .api import Report
     from .progress import ProgressBar
 
-_FORMATS = ("text", "json")
+_FORMATS = ("text", "json", "sarif", "markdown", "github", "gitlab", "junit")
 
 
 def _split(values: tuple[str, ...]) -> frozenset[str]:
@@ -198,11 +198,15 @@ def scan(
         from .reporters import json as json_reporter
 
         _emit(json_reporter.render(report, show_suppressed=show_suppressed), output)
-    else:
+    elif fmt == "text":
         from .reporters import text
 
         use_colour = color if color is not None else (output is None and sys.stdout.isatty())
         _emit(text.render(report, colour=use_colour, show_patches=not quiet, show_suppressed=show_suppressed), output)
+    else:  # the CI formats: what is reported, the files not analysed and the suppressions that do not hold
+        from importlib import import_module
+
+        _emit(import_module(f".reporters.{fmt}", __package__).render(report), output)
 
     if verbose:
         for diagnostic in report.diagnostics:
@@ -280,3 +284,38 @@ def explain(trait: str) -> None:
     click.echo(f"# {meta.id} — {meta.title}\n")
     click.echo(f"Category: {meta.category.value}. Severity: {meta.severity.value}. Fix: {meta.fix_title}.\n")
     click.echo((module.__doc__ or "").strip() + "\n")
+
+
+@main.command("github-review")
+@click.option("--repo", required=True, metavar="OWNER/NAME", help="The repository of the pull request.")
+@click.option("--pr", type=click.IntRange(min=1), required=True, metavar="N", help="The pull request number.")
+@click.option("--commit", metavar="SHA", help="The commit reviewed (default: the pull request's head).")
+@click.option(
+    "--api-url", envvar="GITHUB_API_URL", default="https://api.github.com", show_default=True,
+    help="The REST API root (GitHub Enterprise: https://HOST/api/v3). Environment: GITHUB_API_URL.",
+)  # fmt: skip
+def github_review(repo: str, pr: int, commit: str | None, api_url: str) -> None:
+    """Post one review on a pull request: inline suggestions for findings on its changed lines, the rest in
+    the review body. Run it at the root of the pull request's checkout; the token comes from GITHUB_TOKEN.
+    Exit 0 when the review is posted or up to date, 2 when GitHub or the options refuse."""
+    import os
+
+    from .github.client import Client, GitHubError
+    from .github.pull_request import REPO, PartlyPublished, run
+
+    token = os.environ.get("GITHUB_TOKEN")
+    if not token:
+        raise click.UsageError("GITHUB_TOKEN is not set: export a token that may write pull-request reviews")
+    if not REPO.fullmatch(repo):
+        raise click.UsageError(f"--repo must be OWNER/NAME, not {repo!r}")
+    try:
+        outcome = run(Client(api_url, token), repo, pr, commit, _file_config(None, (".",)))
+    except GitHubError as exc:
+        suffix = "" if isinstance(exc, PartlyPublished) else "; nothing was posted"
+        click.echo(f"error: {exc}{suffix}", err=True)
+        sys.exit(2)
+    review = outcome.review
+    click.echo(
+        f"{repo}#{pr}: {outcome.action}; {len(review.inline)} finding(s) with inline suggestions in "
+        f"{len(review.comments)} comment(s), {len(review.listed)} in the review body."
+    )
