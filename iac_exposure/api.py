@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import Config
@@ -82,7 +82,9 @@ def scan(paths: Iterable[str], config: Config) -> Report:
 
     report = Report()
     available = readers()
+    paths = list(paths)
     claimed, only = discover(paths, available)
+    config = replace(config, scan_roots=tuple(display_path(Path(p)).as_posix() for p in paths))
     findings: list[Finding] = []
     loaded: list[SourceFile] = []
     for reader in available:
@@ -93,6 +95,8 @@ def scan(paths: Iterable[str], config: Config) -> Report:
             report.diagnostics.extend(unit.diagnostics)
             report.files_scanned += len(unit.files)
             loaded.extend(unit.files)
+            if only is not None and unit.entry in only:
+                only |= {f.path for f in unit.files}
             model = Model(unit.resources)
             for module in traits.TRAITS:
                 if config.wants(module.META.id):

@@ -35,9 +35,16 @@ class PatchContext:
 
 
 def writer_for(file: SourceFile) -> ModuleType:
-    from . import hcl
+    """The writer module of a file's format: `edits(action, ctx)`, and optionally `note(action, ctx)`, a
+    sentence added to the patch's reason (what the user must do besides applying it)."""
+    from . import hcl, json_writer, launch_template_versions, terraform_plan
 
-    writers: dict[str, ModuleType] = {"hcl": hcl}
+    writers: dict[str, ModuleType] = {
+        "hcl": hcl,
+        "json": json_writer,
+        "launch-template-versions": launch_template_versions,
+        "terraform-plan": terraform_plan,
+    }
     writer = writers.get(file.format)
     if writer is None:
         raise Unpatchable(f"no patch writer for {file.display}")
@@ -65,12 +72,16 @@ class Patcher:
         siblings = [
             f for f in self.by_dir.get(anchor.file.path.parent.as_posix(), []) if f.format == anchor.file.format
         ]
+        ctx = PatchContext(siblings, self.memo)
         try:
             target_file = _target_file(remedy.action) or anchor.file
-            edits = tuple(writer_for(target_file).edits(remedy.action, PatchContext(siblings, self.memo)))
+            writer = writer_for(target_file)
+            edits = tuple(writer.edits(remedy.action, ctx))
         except Unpatchable as why:
             return Patch(Applicability.DISPLAY_ONLY, str(why), remedy.title)
-        return Patch(remedy.applicability, remedy.reason, remedy.title, edits, combined_diff(list(edits)))
+        note = writer.note(remedy.action, ctx) if hasattr(writer, "note") else ""
+        reason = f"{remedy.reason}; {note}" if note else remedy.reason
+        return Patch(remedy.applicability, reason, remedy.title, edits, combined_diff(list(edits)))
 
 
 def _target_file(action: Any) -> SourceFile | None:

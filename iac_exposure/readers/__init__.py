@@ -26,6 +26,9 @@ class Unit:
     files: list[SourceFile] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # the file the unit stands for when its findings may lie in other files (a plan reported on its `.tf`
+    # sources): naming it in changed-files mode reports every finding of the unit
+    entry: Path | None = None
 
 
 class Reader(Protocol):
@@ -48,6 +51,6 @@ def read_text(path: Path, unit: Unit) -> str | None:
 
 
 def readers() -> tuple[Reader, ...]:
-    from . import terraform
+    from . import json_documents, terraform
 
-    return (terraform.READER,)
+    return (terraform.READER, json_documents.READER)

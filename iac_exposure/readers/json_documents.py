@@ -1,0 +1,69 @@
+"""JSON files: each read and decoded once, then handed to the one format that recognises its content.
+
+Several input formats are JSON (Terraform plans, launch-template documents, CloudFormation templates), and
+`discover` gives a file to the first reader that claims it; so one reader claims `*.json` and dispatches on
+content to the formats of `formats()`. Each format module offers a pure `detect(data)`, the `MARKERS` that
+make a file that does not decode look like it, and `unit(path, text, data, config)`. Detections are
+disjoint (a plan has `format_version`, a template `AWSTemplateFormatVersion`/`Resources`, a launch template
+only launch-template keys). A JSON document no format recognises is skipped silently; a file that does not
+decode but mentions a format's markers is a parse error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..config import Config
+from ..diagnostics import Diagnostic
+from . import Unit, read_text
+
+# Terraform's own JSON syntax and variable files are not documents of these formats
+_NOT_OURS = (".tf.json", ".tfvars.json")
+
+
+class JsonFormat(Protocol):
+    MARKERS: tuple[str, ...]
+
+    def detect(self, data: Any) -> bool: ...
+
+    def unit(self, path: Path, text: str, data: Any, config: Config) -> Unit: ...
+
+
+def formats() -> tuple[JsonFormat, ...]:
+    from . import launch_template, terraform_plan
+
+    return (terraform_plan, launch_template)
+
+
+class JsonReader:
+    name = "json"
+
+    def claims(self, path: Path) -> bool:
+        return path.suffix == ".json" and not path.name.endswith(_NOT_OURS)
+
+    def units(self, paths: list[Path], config: Config) -> Iterator[Unit]:
+        available = formats()
+        for path in paths:
+            failed = Unit()
+            text = read_text(path, failed)
+            if text is None:
+                yield failed
+                continue
+            try:
+                data = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                if any(marker in text for fmt in available for marker in fmt.MARKERS):
+                    line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+                    failed.diagnostics.append(Diagnostic(path.as_posix(), line, "parse-error", str(exc)))
+                    yield failed
+                continue
+            for fmt in available:
+                if fmt.detect(data):
+                    yield fmt.unit(path, text, data, config)
+                    break
+
+
+READER = JsonReader()
