@@ -38,6 +38,10 @@ def main() -> None:
     "--imds-account-default", type=click.Choice(["no-preference", "optional", "required"]), default="no-preference",
     show_default=True, help="The account's IMDS default; 'required' silences unset http_tokens.",
 )  # fmt: skip
+@click.option(
+    "--source-dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+    help="Where the configuration of a Terraform plan JSON is (default: the plan's directory).",
+)  # fmt: skip
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
 def scan(
@@ -50,10 +54,11 @@ def scan(
     show_diff: bool,
     unsafe_fixes: bool,
     imds_account_default: str,
+    source_dir: str | None,
     color: bool | None,
     quiet: bool,
 ) -> None:
-    """Scan Terraform files and directories (default: the current directory)."""
+    """Scan Terraform files, plan JSON and launch-template JSON, files or directories (default: .)."""
     from .api import UsageError, combined_patch
     from .api import scan as run_scan
     from .config import Config
@@ -64,7 +69,9 @@ def scan(
     for trait in sorted(chosen | dropped):
         if trait not in known:
             raise click.UsageError(f"unknown trait {trait!r}; see `iac-exposure traits`")
-    config = Config(select=chosen, ignore=dropped, imds_account_default=imds_account_default)
+    config = Config(
+        select=chosen, ignore=dropped, imds_account_default=imds_account_default, source_dir=source_dir
+    )
     try:
         report = run_scan(paths or (".",), config)
     except UsageError as exc:

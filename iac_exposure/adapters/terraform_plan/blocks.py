@@ -18,6 +18,7 @@ patched.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,12 +102,18 @@ class PlanBlockReader(BlockReader):
     ) -> AnySourced:  # fmt: skip
         """The planned value, with the spans of the HCL value `hv` where its structure matches."""
         here = self._where(hv, vnode, fallback)
+        if isinstance(value, str) and hv is not None and isinstance(hv.value, (tuple, dict)):
+            decoded = _json(value)  # a policy written with jsonencode(...): keep the spans of its elements
+            if isinstance(decoded, (list, dict)):
+                value, vnode = decoded, None
         if mark is True:
             return unknown(key, here, via or (hv.via if hv is not None else None))
         if isinstance(value, (list, dict)):
+            h_inner: Any = None
             if isinstance(value, list):
                 keys: list[Any] = list(range(len(value)))
-                h_inner = hv.value if hv is not None and isinstance(hv.value, tuple) and len(hv.value) == len(value) else None
+                if hv is not None and isinstance(hv.value, tuple):
+                    h_inner = _pair_items(value, hv.value)
                 n_inner = vnode.value if vnode is not None and vnode.is_array and len(vnode.value) == len(value) else None
             else:
                 keys = list(value)
@@ -119,13 +126,14 @@ class PlanBlockReader(BlockReader):
                     _mark(mark, k),
                     _child(h_inner, k),
                     _child(n_inner, k),
-                    here,
+                    # an element the HCL list does not hold (sets are reordered) has no text of its own there
+                    here if h_inner is None or _child(h_inner, k) is not None else self._plan_span(_child(n_inner, k)),
                     via,
                 )
                 for k in keys
             }
             inner: Any = tuple(merged.values()) if isinstance(value, list) else merged
-            return Sourced(inner, Origin.EXPLICIT, key, here, (), via or (hv.via if hv is not None else None))
+            return Sourced(inner, Origin.EXPLICIT, key, here, (), hv.via if hv is not None else via)
         if hv is not None and hv.known and _same(hv.value, value):
             return Sourced(value, Origin.EXPLICIT, key, hv.span, (), hv.via)
         return Sourced(value, Origin.EXPLICIT, key, here, (), via or (hv.via if hv is not None else None))
@@ -267,12 +275,10 @@ def _defaulted(value: Any, key: str, anchor: Span, missing: tuple[str, ...]) -> 
 
 
 def _via(cfg: Any) -> str | None:
-    """The variable, local or module output a written value comes through (it is changed where it is set)."""
+    """What a written value comes through when its text is not the value (a variable, a data source, another
+    resource): the HCL writer then changes nothing there and says where to look."""
     refs = cfg.get("references") if isinstance(cfg, dict) else None
-    for ref in refs if isinstance(refs, list) else []:
-        if isinstance(ref, str) and ref.startswith(("var.", "local.", "module.")):
-            return ref
-    return None
+    return next((r for r in refs if isinstance(r, str)), None) if isinstance(refs, list) else None
 
 
 def _mark(mark: Any, key: Any) -> Any:
@@ -298,6 +304,25 @@ def _same(written: Any, planned: Any) -> bool:
     return bool(written == planned)
 
 
+def _pair_items(planned: list[Any], written: tuple[AnySourced, ...]) -> list[AnySourced | None]:
+    """The HCL element each planned list element was written as. Sets come back sorted, so equal values pair
+    first; the rest pair in order with elements whose value the HCL cannot tell (variables, references)."""
+    result: list[AnySourced | None] = [None] * len(planned)
+    known = [_plain_known(w) for w in written]
+    used: set[int] = set()
+    for i, value in enumerate(planned):
+        for j, (ok, plain) in enumerate(known):
+            if j not in used and ok and _agrees(plain, value):
+                result[i] = written[j]
+                used.add(j)
+                break
+    unknown_left = [j for j, (ok, _) in enumerate(known) if not ok and j not in used]
+    for i in range(len(planned)):
+        if result[i] is None and unknown_left:
+            result[i] = written[unknown_left.pop(0)]
+    return result
+
+
 def _plain_known(value: AnySourced) -> tuple[bool, Any]:
     """The plain value when it is fully known and holds no reference."""
     if not value.known or isinstance(value.value, Ref):
@@ -316,8 +341,9 @@ def _constants(block: dict[str, Any]) -> dict[str, Any]:
 
 
 def _pair(afters: list[Any], candidates: list[Any], known: Any) -> list[Any]:
-    """For each planned block, the written block (configuration or HCL) whose known values all agree with
-    it, the one agreeing on most; None when none does."""
+    """For each planned block, the written block (configuration or HCL) that agrees with it on most known
+    values; disagreements are tolerated but count against (providers normalise: protocol "6" plans as "tcp").
+    None when every candidate disagrees more than it agrees."""
     chosen: list[Any] = []
     used: set[int] = set()
     values = [known(c) for c in candidates]
@@ -327,8 +353,9 @@ def _pair(afters: list[Any], candidates: list[Any], known: Any) -> list[Any]:
             if j in used:
                 continue
             agree = [_agrees(v, after.get(k) if isinstance(after, dict) else None) for k, v in cand.items()]
-            if all(agree) and len(agree) > best_score:
-                best, best_score = j, len(agree)
+            score = 2 * sum(agree) - len(agree)
+            if score >= 0 and score > best_score:
+                best, best_score = j, score
         if best is not None:
             used.add(best)
         chosen.append(candidates[best] if best is not None else None)
@@ -336,6 +363,8 @@ def _pair(afters: list[Any], candidates: list[Any], known: Any) -> list[Any]:
 
 
 def _agrees(written: Any, planned: Any) -> bool:
+    if isinstance(written, (list, dict)) and isinstance(planned, str):
+        planned = _json(planned)  # jsonencode(...) in HCL, a JSON string in the plan
     if isinstance(written, list):
         return isinstance(planned, list) and len(written) == len(planned) and all(
             _agrees(w, p) for w, p in zip(written, planned)
@@ -345,3 +374,10 @@ def _agrees(written: Any, planned: Any) -> bool:
     if written is None:
         return planned is None
     return _same(written, planned)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
