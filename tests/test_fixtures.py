@@ -3,21 +3,31 @@
 Reported resources must be exactly the `fail_*` ones; findings and the combined patch are snapshots; the
 patch applies with the real `git apply`, the patched files still parse, and a re-scan reports only what
 had no applicable patch.
+
+Names per format (see FORMATS): Terraform `resource "T" "fail_x"`; a Terraform plan's resource labels
+(`module.m.aws_instance.fail_x[0]` is `fail_x`); a launch-template document's `LaunchTemplateName`
+(`fail_x`/`fail-x`), or for a document without one its file name (`fail_x.json`). A plan fixture is
+`plan.json` (real `terraform show -json` output, see fixtures/terraform_plan/README.md) with its `.tf`
+sources: the patch edits the sources, and the re-scan reads the patched sources without the stale plan.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import hcl2
 import pytest
 
-from iac_exposure.api import Report, combined_patch, scan
+from iac_exposure.api import Report, Result, combined_patch, scan
 from iac_exposure.config import Config
 from iac_exposure.findings import Applicability
+from iac_exposure.parsers.launch_template import is_launch_template
+from iac_exposure.parsers.terraform_plan import strip_index
 from iac_exposure.reporters.json import finding_dict
 from iac_exposure.traits import by_id
 
@@ -30,18 +40,72 @@ CASES = sorted(
 )
 
 
-def _terraform_names(prefix: str, text: str) -> set[str]:
-    return set(re.findall(rf'^resource\s+"[\w-]+"\s+"({prefix}_\w+)"', text, re.MULTILINE))
+def _terraform_names(prefix: str, path: Path) -> set[str]:
+    return set(re.findall(rf'^resource\s+"[\w-]+"\s+"({prefix}_\w+)"', path.read_text(), re.MULTILINE))
 
 
 def _hcl_parses(path: Path) -> None:
     hcl2.parses_to_tree(path.read_text())
 
 
-# Per format: the files of a case, how to read the expected fail/pass names from them, how to check that
-# a patched file still parses. Reported resources are matched by `Resource.name`.
-FORMATS: dict[str, tuple[str, Callable[[str, str], set[str]], Callable[[Path], None]]] = {
-    "terraform": ("*.tf", _terraform_names, _hcl_parses),
+def _plan_names(prefix: str, path: Path) -> set[str]:
+    """Plan fixtures: the labels of the resource instances the plan keeps (module, count and for_each
+    instances share their block's label; a resource planned for deletion is not a case)."""
+    changes = json.loads(path.read_text())["resource_changes"]
+    return {
+        rc["name"]
+        for rc in changes
+        if rc["mode"] == "managed" and rc["name"].startswith(f"{prefix}_") and rc["change"]["actions"] != ["delete"]
+    }
+
+
+def _launch_template_names(prefix: str, path: Path) -> set[str]:
+    """Launch-template fixtures: the `LaunchTemplateName` (every version of a describe document shares it, so
+    one that names a fail case fails on some version and one that names a pass case on none), else the file
+    name (the path relative to the scanned case directory)."""
+    data = json.loads(path.read_text())
+    if not is_launch_template(data):
+        return set()
+    entries = data.get("LaunchTemplateVersions", [data])
+    named = {e["LaunchTemplateName"] for e in entries if "LaunchTemplateName" in e}
+    names = named or {path.name}
+    return {n for n in names if n.startswith((f"{prefix}_", f"{prefix}-"))}
+
+
+def _json_parses(path: Path) -> None:
+    json.loads(path.read_text())
+
+
+def _without_plan(case: Path) -> list[str]:
+    """After patching, a plan is stale (it still holds the old values): the patched .tf sources are
+    re-scanned without it, by the Terraform reader."""
+    for plan in (Path("fixtures") / case).glob("*.json"):
+        plan.unlink()
+    return [f"fixtures/{case.as_posix()}"]
+
+
+class Format(NamedTuple):
+    scan: Callable[[Path], list[str]]  # what the test scans for a case, from the working directory
+    files: str  # the case's input files, where its fail/pass names are read
+    names: Callable[[str, Path], set[str]]  # the fail/pass names in one file (matched with `Resource.name`)
+    edited: str  # the files patches edit (recursive glob): they must still parse
+    parses: Callable[[Path], None]
+    rescan: Callable[[Path], list[str]]  # what is scanned again once the patch is applied
+    stale: bool = False  # the scanned input is stale once patched: the re-scan reads other files
+
+
+def _case_dir(case: Path) -> list[str]:
+    return [f"fixtures/{case.as_posix()}"]
+
+
+FORMATS: dict[str, Format] = {
+    "terraform": Format(_case_dir, "*.tf", _terraform_names, "*.tf", _hcl_parses, _case_dir),
+    # plan.json is scanned alone: its findings are located (and patched) in the .tf sources beside it
+    "terraform_plan": Format(
+        lambda case: [f"fixtures/{case.as_posix()}/plan.json"], "plan.json", _plan_names, "*.tf", _hcl_parses,
+        _without_plan, stale=True,
+    ),
+    "launch_template": Format(_case_dir, "*.json", _launch_template_names, "*.json", _json_parses, _case_dir),
 }
 
 
@@ -49,13 +113,14 @@ def _trait(case: Path) -> str:
     return case.name.replace("_", "-")
 
 
-def _scan(case: Path) -> Report:
-    return scan([f"fixtures/{case.as_posix()}"], Config(select=frozenset({_trait(case)})))
+def _scan(case: Path, targets: Callable[[Path], list[str]] | None = None) -> Report:
+    paths = (targets or FORMATS[case.parts[0]].scan)(case)
+    return scan(paths, Config(select=frozenset({_trait(case)})))
 
 
 def _names(prefix: str, case: Path) -> set[str]:
-    pattern, names, _ = FORMATS[case.parts[0]]
-    return {name for f in sorted((FIXTURES / case).glob(pattern)) for name in names(prefix, f.read_text())}
+    fmt = FORMATS[case.parts[0]]
+    return {name for f in sorted((FIXTURES / case).glob(fmt.files)) for name in fmt.names(prefix, f)}
 
 
 def test_every_trait_has_terraform_fixtures() -> None:
@@ -85,19 +150,30 @@ def test_patch_applies_parses_and_clears(case: Path, workdir: Path, diff_snapsho
     diff, _ = combined_patch(report, unsafe=True)
     assert diff == diff_snapshot
     assert diff, "every fixture has at least one applicable patch"
+    fmt = FORMATS[case.parts[0]]
+    applied = {_key(r) for r in report.results if r.patch and r.patch.applicability is not Applicability.DISPLAY_ONLY}
+    before = _scan(case, fmt.rescan) if fmt.stale else None
     (workdir / "all.diff").write_text(diff)
     subprocess.run(["git", "apply", "--check", "all.diff"], cwd=workdir, check=True)
     subprocess.run(["git", "apply", "all.diff"], cwd=workdir, check=True)
-    pattern, _, still_parses = FORMATS[case.parts[0]]
-    for patched in (workdir / "fixtures" / case).glob(pattern):
-        still_parses(patched)
+    for patched in (workdir / "fixtures" / case).rglob(fmt.edited):
+        fmt.parses(patched)
 
-    unpatched = {
-        (r.finding.resource.address, r.finding.message)
-        for r in report.results
-        if r.patch is None or r.patch.applicability is Applicability.DISPLAY_ONLY
-    }
-    after = _scan(case)
+    after = _scan(case, fmt.rescan)
     assert not after.diagnostics
-    remaining = {(r.finding.resource.address, r.finding.message) for r in after.results}
-    assert remaining <= unpatched
+    remaining = {_key(r) for r in after.results}
+    if before is None:
+        unpatched = {_key(r) for r in report.results} - applied
+        assert remaining <= unpatched
+    else:
+        # the sources alone know less than the plan (no state, no values from the caller of a module): what
+        # matters is that the findings the applied patch fixed, seen in the sources before, are gone
+        seen = {_key(r) for r in before.results} & applied
+        assert seen, "the sources show some of the findings the patch fixes"
+        assert not remaining & applied
+
+
+def _key(result: Result) -> tuple[str, str]:
+    """A finding by resource and message, without instance keys (a plan's `x[0]` is the block `x` in HCL)."""
+    f = result.finding
+    return strip_index(f.resource.address), re.sub(r'\[(?:[0-9]+|"[^"]*")\]', "", f.message)

@@ -37,10 +37,11 @@ class PatchContext:
 def writer_for(file: SourceFile) -> ModuleType:
     """The writer module of a file's format: `edits(action, ctx)`, and optionally `note(action, ctx)`, a
     sentence added to the patch's reason (what the user must do besides applying it)."""
-    from . import hcl, json_writer, launch_template_versions, terraform_plan
+    from . import hcl, installed_module, json_writer, launch_template_versions, terraform_plan
 
     writers: dict[str, ModuleType] = {
         "hcl": hcl,
+        "hcl-installed": installed_module,
         "json": json_writer,
         "launch-template-versions": launch_template_versions,
         "terraform-plan": terraform_plan,

@@ -3,7 +3,8 @@
 A module call's directory comes from `.terraform/modules/modules.json` when `terraform init` wrote one (it
 lists local and remote modules by their dotted call path), else from a local `source` (`./…`, `../…`)
 relative to the calling module. A remote module that was never installed has no directory: its resources
-keep their locations in the plan.
+keep their locations in the plan. An installed remote module is a copy under `.terraform/modules`: its
+findings point there, but its files are not the user's to patch (format "hcl-installed").
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class Sources:
     def module(self, path: tuple[str, ...]) -> ModuleSource | None:
         if path not in self._modules:
             directory = self._directory(path)
-            self._modules[path] = self._load(directory) if directory is not None else None
+            installed = directory is not None and ".terraform" in directory.parts
+            self._modules[path] = self._load(directory, "hcl-installed" if installed else "hcl") if directory else None
         return self._modules[path]
 
     def _directory(self, path: tuple[str, ...]) -> Path | None:
@@ -55,7 +57,7 @@ class Sources:
             return None
         return _normal(parent / source)
 
-    def _load(self, directory: Path) -> ModuleSource | None:
+    def _load(self, directory: Path, file_format: str) -> ModuleSource | None:
         from ...parsers import ParseError
         from ...parsers.terraform_hcl import parse
 
@@ -67,7 +69,7 @@ class Sources:
             text = read_text(path, self.unit)
             if text is None:
                 continue
-            source = SourceFile(path, text, "hcl")
+            source = SourceFile(path, text, file_format)
             self.unit.files.append(source)
             try:
                 blocks.extend(parse(source))
