@@ -64,7 +64,8 @@ def _insert(obj: Span, path: tuple[str, ...], value: Any) -> Edit:
     unit = indent[len(outer) :] if indent.startswith(outer) and indent != outer else _file_unit(text)
     rendered = _member(path, value, colon, indent, unit, multiline)
     last = obj.start + 1 + len(body.rstrip())  # just after the last member
-    return Edit(file, last, last, (f",\n{indent}" if multiline else ", ") + rendered)
+    inline = "," if colon == ":" else ", "  # compact JSON stays compact
+    return Edit(file, last, last, (f",\n{indent}" if multiline else inline) + rendered)
 
 
 def _member(path: tuple[str, ...], value: Any, colon: str, indent: str, unit: str, multiline: bool) -> str:

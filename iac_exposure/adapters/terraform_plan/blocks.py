@@ -28,7 +28,7 @@ from ...parsers.terraform_hcl import HclAttribute, HclBlock, node_span
 from ...source import SourceFile, Span
 from ..terraform.common import BlockReader
 from ..terraform.evaluator import Evaluator
-from .references import References
+from .references import LINK_ATTRIBUTES, References
 
 AnySourced = Sourced[Any]
 
@@ -166,7 +166,7 @@ class PlanBlockReader(BlockReader):
         inner = value.value
         if isinstance(inner, Ref):
             resolved = self.ctx.refs.resolve([inner.address], self.ctx.module)
-            if len(resolved.addresses) != 1:
+            if len(resolved.addresses) != 1 or inner.attribute not in LINK_ATTRIBUTES:
                 return unknown(value.key, value.span, value.via)
             inner = Ref(resolved.addresses[0], inner.attribute)
         elif isinstance(inner, tuple):

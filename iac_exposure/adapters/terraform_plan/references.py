@@ -1,6 +1,7 @@
 """Resolve the `references` of a plan's configuration expressions to resource instances of the plan.
 
-References are module-relative (`aws_security_group.web.id` inside `module.app` is
+Only references to what identifies a resource (`id`, `arn`, `name`) are links; `aws_ssm_parameter.x.value` is
+a value known after apply. References are module-relative (`aws_security_group.web.id` inside `module.app` is
 `module.app.aws_security_group.web`). A module input (`var.x` in a child module) is followed to the
 expression the caller passes, a module output (`module.net.sg_id`) into the called module; a root variable or
 a local is a value, not a resource. A reference to a resource with several instances (count/for_each) names all
@@ -21,6 +22,8 @@ _MAX_DEPTH = 32
 _RESOURCE = re.compile(r'((?:data\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)((?:\[(?:[0-9]+|"(?:[^"\\]|\\.)*")\])?)')
 _MODULE = re.compile(r'module\.([A-Za-z_][\w-]*)(?:\[(?:[0-9]+|"(?:[^"\\]|\\.)*")\])?(?:\.([A-Za-z_][\w-]*))?')
 _SELECTORS = ("count", "each")
+# what identifies a resource; any other attribute (`aws_ssm_parameter.x.value`) is a value, not a link
+LINK_ATTRIBUTES = frozenset({"", "id", "arn", "name"})
 _IGNORED = ("path", "terraform", "self")
 
 
@@ -70,7 +73,7 @@ class References:
 
     def _resource(self, ref: str, module: str, selectors: bool) -> Resolved:
         match = _RESOURCE.match(ref)
-        if match is None:
+        if match is None or ref[match.end() :].lstrip(".").split(".", 1)[0] not in LINK_ATTRIBUTES:
             return Resolved((), False)
         base = f"{module}.{match.group(1)}" if module else match.group(1)
         instances = self._instances.get(base, [])
