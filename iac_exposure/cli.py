@@ -69,9 +69,7 @@ def scan(
     for trait in sorted(chosen | dropped):
         if trait not in known:
             raise click.UsageError(f"unknown trait {trait!r}; see `iac-exposure traits`")
-    config = Config(
-        select=chosen, ignore=dropped, imds_account_default=imds_account_default, source_dir=source_dir
-    )
+    config = Config(select=chosen, ignore=dropped, imds_account_default=imds_account_default, source_dir=source_dir)
     try:
         report = run_scan(paths or (".",), config)
     except UsageError as exc:

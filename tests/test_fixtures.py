@@ -34,9 +34,7 @@ from iac_exposure.traits import by_id
 from .conftest import FIXTURES
 
 CASES = sorted(
-    d.relative_to(FIXTURES)
-    for d in FIXTURES.glob("*/*")
-    if d.is_dir() and d.name.replace("_", "-") in by_id()
+    d.relative_to(FIXTURES) for d in FIXTURES.glob("*/*") if d.is_dir() and d.name.replace("_", "-") in by_id()
 )
 
 
@@ -102,8 +100,13 @@ FORMATS: dict[str, Format] = {
     "terraform": Format(_case_dir, "*.tf", _terraform_names, "*.tf", _hcl_parses, _case_dir),
     # plan.json is scanned alone: its findings are located (and patched) in the .tf sources beside it
     "terraform_plan": Format(
-        lambda case: [f"fixtures/{case.as_posix()}/plan.json"], "plan.json", _plan_names, "*.tf", _hcl_parses,
-        _without_plan, stale=True,
+        lambda case: [f"fixtures/{case.as_posix()}/plan.json"],
+        "plan.json",
+        _plan_names,
+        "*.tf",
+        _hcl_parses,
+        _without_plan,
+        stale=True,
     ),
     "launch_template": Format(_case_dir, "*.json", _launch_template_names, "*.json", _json_parses, _case_dir),
 }

@@ -86,8 +86,8 @@ CASES = [
     ('{"ImageId":"ami-1"}', ("HttpTokens",), "required", '{"ImageId":"ami-1","HttpTokens":"required"}'),
     # insert into multi-line objects: indentation, tabs, key order kept
     ('{\n    "ImageId": "ami-1",\n    "InstanceType": "t3.micro"\n}\n', ("MetadataOptions", "HttpTokens"), "required",
-     '{\n    "ImageId": "ami-1",\n    "InstanceType": "t3.micro",\n    "MetadataOptions": {\n'
-     '        "HttpTokens": "required"\n    }\n}\n'),
+     ('{\n    "ImageId": "ami-1",\n    "InstanceType": "t3.micro",\n    "MetadataOptions": {\n'
+      '        "HttpTokens": "required"\n    }\n}\n')),
     ('{\n\t"M": {\n\t\t"HttpEndpoint": "enabled"\n\t}\n}\n', ("M", "HttpTokens"), "required",
      '{\n\t"M": {\n\t\t"HttpEndpoint": "enabled",\n\t\t"HttpTokens": "required"\n\t}\n}\n'),
     # an empty object is opened in the file's style

@@ -39,7 +39,9 @@ VERSIONS = {
 }
 
 
-def test_three_versions_one_compliant_reports_exactly_the_two_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_three_versions_one_compliant_reports_exactly_the_two_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("versions.json").write_text(json.dumps(VERSIONS, indent=4) + "\n")
     report = scan(["versions.json"], Config())

@@ -114,8 +114,13 @@ def _plan(after: dict[str, Any], unknown: dict[str, Any], expressions: dict[str,
         "configuration": {
             "root_module": {
                 "resources": [
-                    {"address": "aws_instance.web", "mode": "managed", "type": "aws_instance", "name": "web",
-                     "expressions": expressions}  # fmt: skip
+                    {
+                        "address": "aws_instance.web",
+                        "mode": "managed",
+                        "type": "aws_instance",
+                        "name": "web",
+                        "expressions": expressions,
+                    }
                 ]
             }
         },
@@ -133,15 +138,23 @@ def _instance(tmp_path: Path, plan: dict[str, Any]) -> Instance:
 
 
 def test_unknown_and_not_written_is_the_aws_default(tmp_path: Path) -> None:
-    inst = _instance(tmp_path, _plan({"ami": "ami-1"}, {"metadata_options": True}, {"ami": {"constant_value": "ami-1"}}))
+    inst = _instance(
+        tmp_path, _plan({"ami": "ami-1"}, {"metadata_options": True}, {"ami": {"constant_value": "ami-1"}})
+    )
     tokens = inst.settings.metadata_options.http_tokens
     assert tokens.origin is Origin.DEFAULT and tokens.value is None
     assert tokens.missing == ("metadata_options", "http_tokens")
 
 
 def test_unknown_and_written_as_an_expression_stays_unknown(tmp_path: Path) -> None:
-    written = {"metadata_options": [{"http_tokens": {"references": ["aws_ssm_parameter.mode.value", "aws_ssm_parameter.mode"]}}]}
-    plan = _plan({"metadata_options": [{"http_endpoint": "enabled"}]}, {"metadata_options": [{"http_tokens": True}]}, written)
+    written = {
+        "metadata_options": [
+            {"http_tokens": {"references": ["aws_ssm_parameter.mode.value", "aws_ssm_parameter.mode"]}}
+        ]
+    }
+    plan = _plan(
+        {"metadata_options": [{"http_endpoint": "enabled"}]}, {"metadata_options": [{"http_tokens": True}]}, written
+    )
     inst = _instance(tmp_path, plan)
     assert inst.settings.metadata_options.http_tokens.origin is Origin.UNKNOWN
     assert inst.settings.metadata_options.http_endpoint.value == "enabled"
@@ -165,8 +178,13 @@ def test_unknown_links_follow_the_configuration_references(tmp_path: Path) -> No
         },
     )
     plan["resource_changes"].append(
-        {"address": "aws_security_group.web", "mode": "managed", "type": "aws_security_group", "name": "web",
-         "change": {"actions": ["create"], "after": {"name": "web"}, "after_unknown": {"id": True}}}  # fmt: skip
+        {
+            "address": "aws_security_group.web",
+            "mode": "managed",
+            "type": "aws_security_group",
+            "name": "web",
+            "change": {"actions": ["create"], "after": {"name": "web"}, "after_unknown": {"id": True}},
+        }
     )
     settings = _instance(tmp_path, plan).settings
     assert settings.security_groups.plain() == [Ref("aws_security_group.web")]
@@ -174,12 +192,21 @@ def test_unknown_links_follow_the_configuration_references(tmp_path: Path) -> No
 
 
 def test_a_reference_by_count_index_is_not_guessed(tmp_path: Path) -> None:
-    plan = _plan({}, {"vpc_security_group_ids": True},
-                 {"vpc_security_group_ids": {"references": ["aws_security_group.web", "count.index"]}})  # fmt: skip
+    plan = _plan(
+        {},
+        {"vpc_security_group_ids": True},
+        {"vpc_security_group_ids": {"references": ["aws_security_group.web", "count.index"]}},
+    )
     for i in range(2):
         plan["resource_changes"].append(
-            {"address": f"aws_security_group.web[{i}]", "mode": "managed", "type": "aws_security_group",
-             "name": "web", "index": i, "change": {"actions": ["create"], "after": {}, "after_unknown": {}}}  # fmt: skip
+            {
+                "address": f"aws_security_group.web[{i}]",
+                "mode": "managed",
+                "type": "aws_security_group",
+                "name": "web",
+                "index": i,
+                "change": {"actions": ["create"], "after": {}, "after_unknown": {}},
+            }
         )
     assert _instance(tmp_path, plan).settings.security_groups.origin is Origin.UNKNOWN
 

@@ -80,9 +80,7 @@ def _first(*values: AnySourced) -> AnySourced:
     return next((v for v in values if v.origin is not Origin.DEFAULT), values[0])
 
 
-def adapt_launch_template(
-    file: SourceFile, doc: LaunchTemplateDocument, address: str, name: str
-) -> LaunchTemplate:
+def adapt_launch_template(file: SourceFile, doc: LaunchTemplateDocument, address: str, name: str) -> LaunchTemplate:
     data = _Object(file, doc.data, doc.data)
     metadata = data.child("MetadataOptions")
     interfaces = data.items("NetworkInterfaces")

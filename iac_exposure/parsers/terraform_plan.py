@@ -24,8 +24,8 @@ _INDEX = re.compile(r'\[(?:[0-9]+|"(?:[^"\\]|\\.)*")\]$')
 
 def is_terraform_plan(data: Any) -> bool:
     """Whether decoded JSON is `terraform show -json` output of a plan (a state has no changes)."""
-    return isinstance(data, dict) and "format_version" in data and (
-        "resource_changes" in data or "planned_values" in data
+    return (
+        isinstance(data, dict) and "format_version" in data and ("resource_changes" in data or "planned_values" in data)
     )
 
 
@@ -43,7 +43,7 @@ def unsupported_version(data: dict[str, Any]) -> str | None:
 
 def module_steps(address: str) -> list[tuple[str, str]]:
     """`module.a[0].module.b.aws_instance.x` → [("a", "[0]"), ("b", "")]."""
-    steps = []
+    steps: list[tuple[str, str]] = []
     pos = 0
     while True:
         match = _MODULE_STEP.match(address, pos)
@@ -115,11 +115,15 @@ def module_config(configuration: Any, path: tuple[str, ...]) -> ModuleConfig | N
     if not isinstance(module, dict):
         return None
     resources = {
-        r["address"]: r for r in module.get("resources") or [] if isinstance(r, dict) and isinstance(r.get("address"), str)
+        r["address"]: r
+        for r in module.get("resources") or []
+        if isinstance(r, dict) and isinstance(r.get("address"), str)
     }
     calls = module.get("module_calls")
     outputs = module.get("outputs")
-    return ModuleConfig(resources, calls if isinstance(calls, dict) else {}, outputs if isinstance(outputs, dict) else {})
+    return ModuleConfig(
+        resources, calls if isinstance(calls, dict) else {}, outputs if isinstance(outputs, dict) else {}
+    )
 
 
 def planned_instances(root: JsonNode) -> list[PlannedInstance]:

@@ -16,7 +16,7 @@ from ..parsers.launch_template import is_launch_template
 from ..source import SourceFile
 from . import Unit
 
-MARKERS = ('"LaunchTemplateData"', '"LaunchTemplateVersions"')
+MARKERS: tuple[str, ...] = ('"LaunchTemplateData"', '"LaunchTemplateVersions"')
 
 
 def detect(data: Any) -> bool:

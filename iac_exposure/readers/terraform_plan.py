@@ -17,7 +17,7 @@ from ..parsers.terraform_plan import is_terraform_plan
 from ..source import SourceFile
 from . import Unit
 
-MARKERS = ('"format_version"',)
+MARKERS: tuple[str, ...] = ('"format_version"',)
 
 
 def detect(data: Any) -> bool:

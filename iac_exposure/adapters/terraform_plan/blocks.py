@@ -114,7 +114,9 @@ class PlanBlockReader(BlockReader):
                 keys: list[Any] = list(range(len(value)))
                 if hv is not None and isinstance(hv.value, tuple):
                     h_inner = _pair_items(value, hv.value)
-                n_inner = vnode.value if vnode is not None and vnode.is_array and len(vnode.value) == len(value) else None
+                n_inner = (
+                    vnode.value if vnode is not None and vnode.is_array and len(vnode.value) == len(value) else None
+                )
             else:
                 keys = list(value)
                 h_inner = hv.value if hv is not None and isinstance(hv.value, dict) else None
@@ -212,7 +214,9 @@ class PlanBlockReader(BlockReader):
             for (obj, mark, node), config, hcl in zip(objects, configs, hcls)
         ]
 
-    def _child(self, obj: Any, mark: Any, node: JsonNode | None, config: Config, hcl: HclBlock | None) -> PlanBlockReader:
+    def _child(
+        self, obj: Any, mark: Any, node: JsonNode | None, config: Config, hcl: HclBlock | None
+    ) -> PlanBlockReader:
         anchor = hcl.span if hcl is not None else self._plan_span(node)
         return PlanBlockReader(self.ctx, self.ev, hcl, anchor, (), obj, mark, config, node, present=True)
 
@@ -366,8 +370,10 @@ def _agrees(written: Any, planned: Any) -> bool:
     if isinstance(written, (list, dict)) and isinstance(planned, str):
         planned = _json(planned)  # jsonencode(...) in HCL, a JSON string in the plan
     if isinstance(written, list):
-        return isinstance(planned, list) and len(written) == len(planned) and all(
-            _agrees(w, p) for w, p in zip(written, planned)
+        return (
+            isinstance(planned, list)
+            and len(written) == len(planned)
+            and all(_agrees(w, p) for w, p in zip(written, planned))
         )
     if isinstance(written, dict):
         return isinstance(planned, dict) and all(_agrees(v, planned.get(k)) for k, v in written.items())

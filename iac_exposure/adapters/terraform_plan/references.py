@@ -121,4 +121,3 @@ class References:
 def _most_specific(refs: list[str]) -> list[str]:
     """Terraform lists a traversal and its prefixes (`a.b.id`, `a.b`): keep the longest of each."""
     return [r for r in refs if not any(o != r and o.startswith(r) and o[len(r)] in ".[" for o in refs)]
-

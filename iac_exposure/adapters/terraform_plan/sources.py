@@ -122,9 +122,8 @@ def _installed_modules(root: Path) -> dict[str, str]:
         return {}
     found: dict[str, str] = {}
     for entry in data.get("Modules", []) if isinstance(data, dict) else []:
-        if isinstance(entry, dict) and isinstance(entry.get("Key"), str) and isinstance(entry.get("Dir"), str):
-            if entry["Key"]:
-                found[entry["Key"]] = entry["Dir"]
+        if isinstance(entry, dict) and isinstance(entry.get("Dir"), str) and isinstance(entry.get("Key"), str):
+            found[entry["Key"]] = entry["Dir"]  # the root module is the empty key
     return found
 
 
