@@ -87,10 +87,9 @@ class PlannedInstance:
 
 @dataclass(slots=True)
 class ModuleConfig:
-    """One module of `configuration`: its resources' expressions and the modules it calls."""
+    """One module of `configuration`: its resources' expressions and its outputs."""
 
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # local address → resource config
-    calls: dict[str, dict[str, Any]] = field(default_factory=dict)  # call name → module call
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -119,11 +118,8 @@ def module_config(configuration: Any, path: tuple[str, ...]) -> ModuleConfig | N
         for r in module.get("resources") or []
         if isinstance(r, dict) and isinstance(r.get("address"), str)
     }
-    calls = module.get("module_calls")
     outputs = module.get("outputs")
-    return ModuleConfig(
-        resources, calls if isinstance(calls, dict) else {}, outputs if isinstance(outputs, dict) else {}
-    )
+    return ModuleConfig(resources, outputs if isinstance(outputs, dict) else {})
 
 
 def planned_instances(root: JsonNode) -> list[PlannedInstance]:

@@ -126,10 +126,10 @@ class PlanBlockReader(BlockReader):
                     key if isinstance(k, int) else k,
                     value[k],
                     _mark(mark, k),
-                    _child(h_inner, k),
-                    _child(n_inner, k),
+                    _item(h_inner, k),
+                    _item(n_inner, k),
                     # an element the HCL list does not hold (sets are reordered) has no text of its own there
-                    here if h_inner is None or _child(h_inner, k) is not None else self._plan_span(_child(n_inner, k)),
+                    here if h_inner is None or _item(h_inner, k) is not None else self._plan_span(_item(n_inner, k)),
                     via,
                 )
                 for k in keys
@@ -189,7 +189,7 @@ class PlanBlockReader(BlockReader):
                 obj, mark, node = {}, self._unknown(name), None
             hcl = self._hcl_blocks(name, [obj])[0]
             config = cfg[0] if isinstance(cfg, list) and cfg and isinstance(cfg[0], dict) else WRITTEN
-            return self._child(obj, mark, node, config, hcl)
+            return self._block(obj, mark, node, config, hcl)
         # absent from the configuration: what the plan knows (an existing resource's state) are defaults
         obj, mark, node = objects[0] if objects else ({}, self._unknown(name), None)
         anchor, path = (self.block.span, (name,)) if self.block is not None else (self.anchor, (*self.path, name))
@@ -210,11 +210,11 @@ class PlanBlockReader(BlockReader):
             configs = [WRITTEN] * len(objects)
         hcls = self._hcl_blocks(name, afters)
         return [
-            self._child(obj, mark, node, config if config is not None else WRITTEN, hcl)
+            self._block(obj, mark, node, config if config is not None else WRITTEN, hcl)
             for (obj, mark, node), config, hcl in zip(objects, configs, hcls)
         ]
 
-    def _child(
+    def _block(
         self, obj: Any, mark: Any, node: JsonNode | None, config: Config, hcl: HclBlock | None
     ) -> PlanBlockReader:
         anchor = hcl.span if hcl is not None else self._plan_span(node)
@@ -293,7 +293,7 @@ def _mark(mark: Any, key: Any) -> Any:
     return None
 
 
-def _child(container: Any, key: Any) -> Any:
+def _item(container: Any, key: Any) -> Any:
     if isinstance(container, (list, tuple)) and isinstance(key, int) and key < len(container):
         return container[key]
     if isinstance(container, dict):
