@@ -251,3 +251,15 @@ def test_every_planned_resource_is_found_in_the_sources(name: str) -> None:
     resources = unit(path, text, json.loads(text), Config()).resources
     assert len(resources) > 20
     assert {r.address for r in resources if r.span is None or r.span.file.path.suffix != ".tf"} == set()
+
+
+def test_values_from_dynamic_blocks_are_read_from_the_plan_and_not_patched() -> None:
+    report = scan(["fixtures/terraform_plan/dynamic_blocks/plan.json"], Config())
+    assert {(r.finding.trait.id, r.finding.message) for r in report.results} == {
+        ("imdsv1-allowed", 'http_tokens is "optional": the instance allows IMDSv1'),
+        ("remote-access-open", "Ingress from 0.0.0.0/0 to 22 (SSH) in aws_security_group.dyn"),
+        ("open-security-group", "Ingress from 0.0.0.0/0 to 22/tcp in aws_security_group.dyn"),
+    }
+    for result in report.results:
+        assert result.finding.location.file.path.name == "plan.json"
+        assert result.patch is not None and result.patch.diff is None and "dynamic block" in result.patch.reason

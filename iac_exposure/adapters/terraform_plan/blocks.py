@@ -182,14 +182,11 @@ class PlanBlockReader(BlockReader):
     def nested(self, name: str) -> BlockReader:
         written, cfg = self._config(name)
         objects = self._objects(name)
-        if written:
-            if objects:
-                obj, mark, node = objects[0]
-            else:
-                obj, mark, node = {}, self._unknown(name), None
-            hcl = self._hcl_blocks(name, [obj])[0]
+        if written or self._dynamic(name):
+            obj, mark, node = objects[0] if objects else ({}, self._unknown(name), None)
+            literal = self.block.nested(name) if self.block is not None and not self._dynamic(name) else []
             config = cfg[0] if isinstance(cfg, list) and cfg and isinstance(cfg[0], dict) else WRITTEN
-            return self._block(obj, mark, node, config, hcl)
+            return self._block(obj, mark, node, config, literal[0] if literal else None)
         # absent from the configuration: what the plan knows (an existing resource's state) are defaults
         obj, mark, node = objects[0] if objects else ({}, self._unknown(name), None)
         anchor, path = (self.block.span, (name,)) if self.block is not None else (self.anchor, (*self.path, name))
@@ -197,9 +194,7 @@ class PlanBlockReader(BlockReader):
 
     def all(self, name: str) -> list[BlockReader]:
         written, cfg = self._config(name)
-        dynamic = self.block is not None and any(
-            b.type == "dynamic" and b.labels[:1] == (name,) for b in self.block.blocks
-        )
+        dynamic = self._dynamic(name)
         if not written and not dynamic:
             return []  # blocks only the provider or AWS filled in are not the user's
         objects = self._objects(name)
@@ -213,6 +208,12 @@ class PlanBlockReader(BlockReader):
             self._block(obj, mark, node, config if config is not None else WRITTEN, hcl)
             for (obj, mark, node), config, hcl in zip(objects, configs, hcls)
         ]
+
+    def _dynamic(self, name: str) -> bool:
+        """A `dynamic` block generates blocks of that type (the plan's configuration omits them)."""
+        return self.block is not None and any(
+            b.type == "dynamic" and b.labels[:1] == (name,) for b in self.block.blocks
+        )
 
     def _block(
         self, obj: Any, mark: Any, node: JsonNode | None, config: Config, hcl: HclBlock | None
@@ -238,7 +239,10 @@ class PlanBlockReader(BlockReader):
 
     def _config(self, name: str) -> tuple[bool, Any]:
         if isinstance(self.config, _Written):
-            return True, WRITTEN
+            # written as a whole; its literal HCL block, when there is one, tells what is written in it
+            if self.block is None:
+                return True, WRITTEN
+            return name in self.block.attributes or bool(self.block.nested(name)) or self._dynamic(name), WRITTEN
         if isinstance(self.config, dict) and name in self.config:
             return True, self.config[name]
         return False, None
