@@ -100,3 +100,12 @@ CASES = [
 @pytest.mark.parametrize(("text", "path", "value", "expected"), CASES)
 def test_set_value(text: str, path: tuple[str, ...], value: object, expected: str) -> None:
     assert _set(text, path, value) == expected
+
+
+def test_members_not_asked_for_are_skipped_but_still_checked() -> None:
+    text = '{"big": {"a": [1, 2, {"b": null}]}, "keep": [true], "other": "x"}'
+    root = parse_json(_file(text), frozenset({"keep"}))
+    assert (root.start, root.end) == (0, len(text))
+    assert list(root.value) == ["keep"] and root.value["keep"].plain() == [True]
+    with pytest.raises(ParseError):
+        parse_json(_file('{"big": {"a": [1, 2,]}, "keep": 1}'), frozenset({"keep"}))

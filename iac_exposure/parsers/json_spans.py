@@ -55,9 +55,13 @@ class JsonNode:
         return self.value
 
 
-def parse_json(file: SourceFile) -> JsonNode:
-    """Parse a whole file. Raises ParseError (with the line) on invalid JSON or nesting deeper than MAX_DEPTH."""
-    parser = _Parser(file.text)
+def parse_json(file: SourceFile, members: frozenset[str] | None = None) -> JsonNode:
+    """Parse a whole file. Raises ParseError (with the line) on invalid JSON or nesting deeper than MAX_DEPTH.
+
+    `members`: of a top-level object, keep only these members; the others are checked and skipped by the C
+    decoder (a plan's `configuration` and `prior_state` need no spans).
+    """
+    parser = _Parser(file.text, members)
     try:
         node = parser.value(parser.skip(0), 0)
         end = parser.skip(node.end)
@@ -76,8 +80,10 @@ class _Error(Exception):
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, members: frozenset[str] | None = None) -> None:
         self.text = text
+        self.members = members
+        self._decoder = json.JSONDecoder()
 
     def skip(self, pos: int) -> int:
         match = _WS.match(self.text, pos)
@@ -107,6 +113,14 @@ class _Parser:
                 return JsonNode(literal, pos, pos + len(word))
         raise _Error(f"unexpected character {ch!r}", pos)
 
+    def _skip_value(self, pos: int) -> int:
+        try:
+            return int(self._decoder.raw_decode(self.text, pos)[1])
+        except json.JSONDecodeError as exc:
+            raise _Error(exc.msg, exc.pos) from None
+        except RecursionError:
+            raise _Error("JSON nested too deeply", pos) from None
+
     def _string_end(self, pos: int) -> int:
         match = _STRING.match(self.text, pos)
         if match is None:
@@ -127,10 +141,14 @@ class _Parser:
             colon = self.skip(key_end)
             if not text.startswith(":", colon):
                 raise _Error("expected ':' after a member name", colon)
-            node = self.value(self.skip(colon + 1), depth + 1)
-            node.key_start = pos
-            members[key] = node  # a repeated key: the last one wins, as json.loads does
-            pos = self.skip(node.end)
+            at = self.skip(colon + 1)
+            if depth == 0 and self.members is not None and key not in self.members:
+                pos = self.skip(self._skip_value(at))
+            else:
+                node = self.value(at, depth + 1)
+                node.key_start = pos
+                members[key] = node  # a repeated key: the last one wins, as json.loads does
+                pos = self.skip(node.end)
             if text.startswith(",", pos):
                 pos = self.skip(pos + 1)
                 continue

@@ -35,7 +35,7 @@ def unit(path: Path, text: str, data: Any, config: Config) -> Unit:
     plan = SourceFile(path, text, "terraform-plan")
     result = Unit(files=[plan], entry=path)
     try:
-        root = parse_json(plan)
+        root = parse_json(plan, frozenset({"format_version", "resource_changes"}))
     except ParseError as exc:
         result.diagnostics.append(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
         return result
