@@ -263,3 +263,13 @@ def test_values_from_dynamic_blocks_are_read_from_the_plan_and_not_patched() -> 
     for result in report.results:
         assert result.finding.location.file.path.name == "plan.json"
         assert result.patch is not None and result.patch.diff is None and "dynamic block" in result.patch.reason
+
+
+def test_a_directory_with_a_plan_and_its_sources_gets_one_patch_per_file(workdir: Path) -> None:
+    # both the Terraform reader and the plan reader load modules/web/main.tf: one diff, each fix once
+    report = scan([SCENARIO], Config())
+    diff, _ = combined_patch(report, unsafe=True)
+    assert [line for line in diff.splitlines() if line.startswith("+++")] == [f"+++ b/{SCENARIO}/modules/web/main.tf"]
+    assert diff.count('+    http_tokens = "required"') == 1
+    (workdir / "fix.diff").write_text(diff)
+    subprocess.run(["git", "apply", "fix.diff"], cwd=workdir, check=True)

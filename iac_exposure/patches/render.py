@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
@@ -92,10 +92,16 @@ def _target_file(action: Any) -> SourceFile | None:
 
 
 def combined_diff(edits: list[Edit]) -> str:
-    """One diff for many edits: per file, applied in one pass (identical edits once, clashes skipped)."""
+    """One diff for many edits: per file, applied in one pass (identical edits once, clashes skipped).
+
+    Two readers may load the same file in one scan (a plan's `.tf` sources in a directory also scanned as
+    Terraform): edits are grouped by path, so the file gets one diff and the same fix is written once.
+    """
+    canonical: dict[str, SourceFile] = {}
     by_file: dict[SourceFile, list[Edit]] = defaultdict(list)
     for edit in edits:
-        by_file[edit.file].append(edit)
+        file = canonical.setdefault(edit.file.display, edit.file)
+        by_file[file].append(edit if edit.file is file else replace(edit, file=file))
     out = []
     for file in sorted(by_file, key=lambda f: f.display):
         new_text, _ = apply_edits(file.text, by_file[file])
