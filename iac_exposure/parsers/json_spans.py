@@ -27,13 +27,12 @@ _LITERALS = {"true": True, "false": False, "null": None}
 class JsonNode:
     """One JSON value: a scalar, a `dict[str, JsonNode]` (object) or a `list[JsonNode]` (array).
 
-    `start`/`end` cover the value's text; `key_start` is where its key begins when it is an object member.
+    `start`/`end` cover the value's text.
     """
 
     value: Any
     start: int
     end: int
-    key_start: int = -1
 
     @property
     def is_object(self) -> bool:
@@ -146,7 +145,6 @@ class _Parser:
                 pos = self.skip(self._skip_value(at))
             else:
                 node = self.value(at, depth + 1)
-                node.key_start = pos
                 members[key] = node  # a repeated key: the last one wins, as json.loads does
                 pos = self.skip(node.end)
             if text.startswith(",", pos):

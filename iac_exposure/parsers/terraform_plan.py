@@ -67,7 +67,6 @@ class PlannedInstance:
     mode: str  # "managed" | "data"
     type: str
     name: str
-    actions: tuple[str, ...]
     after: Any
     after_unknown: Any
     entry: JsonNode  # the `resource_changes` element
@@ -149,7 +148,6 @@ def planned_instances(root: JsonNode) -> list[PlannedInstance]:
                 mode=fields["mode"],
                 type=fields["type"],
                 name=fields["name"],
-                actions=actions,
                 after=after_node.plain() if after_node is not None else None,
                 after_unknown=unknown_node.plain() if unknown_node is not None else {},
                 entry=entry,
