@@ -2,7 +2,9 @@
 
 Reported resources must be exactly the `fail_*` ones; findings and the combined patch are snapshots; the
 patch applies with the real `git apply`, the patched files still parse, and a re-scan reports only what
-had no applicable patch.
+had no applicable patch. Traits whose fixes are all display-only suggestions (a new image) are held to the
+same bar with their suggested diffs. Amazon Inspector exports in a case directory (`inspector*.json`) are
+passed as vulnerability files, and end-of-life dates are judged on a fixed day.
 
 Names per format (see FORMATS): Terraform `resource "T" "fail_x"`; a Terraform plan's resource labels
 (`module.m.aws_instance.fail_x[0]` is `fail_x`); a launch-template document's `LaunchTemplateName`
@@ -17,6 +19,7 @@ import json
 import re
 import subprocess
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,6 +31,7 @@ from iac_exposure.config import Config
 from iac_exposure.findings import Applicability
 from iac_exposure.parsers.launch_template import is_launch_template
 from iac_exposure.parsers.terraform_plan import strip_index
+from iac_exposure.patches.render import combined_diff
 from iac_exposure.reporters.json import finding_dict
 from iac_exposure.traits import by_id
 
@@ -74,12 +78,16 @@ def _json_parses(path: Path) -> None:
     json.loads(path.read_text())
 
 
+def _case_dir(case: Path) -> list[str]:
+    return [f"fixtures/{case.as_posix()}"]
+
+
 def _without_plan(case: Path) -> list[str]:
     """After patching, a plan is stale (it still holds the old values): the patched .tf sources are
     re-scanned without it, by the Terraform reader."""
     for plan in (Path("fixtures") / case).glob("*.json"):
         plan.unlink()
-    return [f"fixtures/{case.as_posix()}"]
+    return _case_dir(case)
 
 
 class Format(NamedTuple):
@@ -90,10 +98,6 @@ class Format(NamedTuple):
     parses: Callable[[Path], None]
     rescan: Callable[[Path], list[str]]  # what is scanned again once the patch is applied
     stale: bool = False  # the scanned input is stale once patched: the re-scan reads other files
-
-
-def _case_dir(case: Path) -> list[str]:
-    return [f"fixtures/{case.as_posix()}"]
 
 
 FORMATS: dict[str, Format] = {
@@ -116,9 +120,13 @@ def _trait(case: Path) -> str:
     return case.name.replace("_", "-")
 
 
+AS_OF = date(2026, 7, 15)  # after Amazon Linux 2's end of support (2026-06-30), before Debian 11's (2026-08-31)
+
+
 def _scan(case: Path, targets: Callable[[Path], list[str]] | None = None) -> Report:
-    paths = (targets or FORMATS[case.parts[0]].scan)(case)
-    return scan(paths, Config(select=frozenset({_trait(case)})))
+    exports = tuple(f"fixtures/{case.as_posix()}/{f.name}" for f in sorted((FIXTURES / case).glob("inspector*.json")))
+    config = Config(select=frozenset({_trait(case)}), vulnerability_files=exports, as_of=AS_OF)
+    return scan((targets or FORMATS[case.parts[0]].scan)(case), config)
 
 
 def _names(prefix: str, case: Path) -> set[str]:
@@ -151,10 +159,14 @@ def test_findings_snapshot(case: Path, workdir: Path, json_snapshot) -> None:  #
 def test_patch_applies_parses_and_clears(case: Path, workdir: Path, diff_snapshot) -> None:  # type: ignore[no-untyped-def]
     report = _scan(case)
     diff, _ = combined_patch(report, unsafe=True)
+    applied = [r for r in report.results if r.patch and r.patch.applicability is not Applicability.DISPLAY_ONLY]
+    if all(r.patch is None or r.patch.applicability is Applicability.DISPLAY_ONLY for r in report.results):
+        # suggestions only (CVE / end-of-life: a new image): their diffs must be just as right
+        applied = [r for r in report.results if r.patch and r.patch.edits]
+        diff = combined_diff([e for r in applied for e in (r.patch.edits if r.patch else ())])
     assert diff == diff_snapshot
-    assert diff, "every fixture has at least one applicable patch"
+    assert diff, "every fixture has at least one patch with a diff"
     fmt = FORMATS[case.parts[0]]
-    applied = {_key(r) for r in report.results if r.patch and r.patch.applicability is not Applicability.DISPLAY_ONLY}
     before = _scan(case, fmt.rescan) if fmt.stale else None
     (workdir / "all.diff").write_text(diff)
     subprocess.run(["git", "apply", "--check", "all.diff"], cwd=workdir, check=True)
@@ -162,18 +174,18 @@ def test_patch_applies_parses_and_clears(case: Path, workdir: Path, diff_snapsho
     for patched in (workdir / "fixtures" / case).rglob(fmt.edited):
         fmt.parses(patched)
 
+    fixed = {_key(r) for r in applied}
     after = _scan(case, fmt.rescan)
     assert not after.diagnostics
     remaining = {_key(r) for r in after.results}
     if before is None:
-        unpatched = {_key(r) for r in report.results} - applied
+        unpatched = {_key(r) for r in report.results if r not in applied}
         assert remaining <= unpatched
     else:
         # the sources alone know less than the plan (no state, no values from the caller of a module): what
         # matters is that the findings the applied patch fixed, seen in the sources before, are gone
-        seen = {_key(r) for r in before.results} & applied
-        assert seen, "the sources show some of the findings the patch fixes"
-        assert not remaining & applied
+        assert {_key(r) for r in before.results} & fixed, "the sources show some of the findings the patch fixes"
+        assert not remaining & fixed
 
 
 def _key(result: Result) -> tuple[str, str]:

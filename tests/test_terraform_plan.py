@@ -20,6 +20,7 @@ from iac_exposure.model.aws import Instance
 from iac_exposure.model.values import Origin, Ref
 from iac_exposure.parsers.terraform_plan import is_terraform_plan
 from iac_exposure.readers.terraform_plan import unit
+from iac_exposure.source import SourceFile
 
 SCENARIO = "fixtures/terraform_plan/new_user_module"
 
@@ -132,7 +133,7 @@ def _instance(tmp_path: Path, plan: dict[str, Any]) -> Instance:
     path = tmp_path / "plan.json"
     text = json.dumps(plan, indent=2)
     path.write_text(text)
-    found = unit(path, text, plan, Config()).resources
+    found = unit(SourceFile(path, text), plan, Config()).resources
     inst = next(r for r in found if isinstance(r, Instance))
     return inst
 
@@ -248,7 +249,7 @@ def test_every_planned_resource_is_found_in_the_sources(name: str) -> None:
     """Local modules, installed remote modules, count/for_each instances: each plan address maps to its block."""
     path = Path("fixtures/terraform_plan") / name / "plan.json"
     text = path.read_text()
-    resources = unit(path, text, json.loads(text), Config()).resources
+    resources = unit(SourceFile(path, text), json.loads(text), Config()).resources
     assert len(resources) > 20
     assert {r.address for r in resources if r.span is None or r.span.file.path.suffix != ".tf"} == set()
 

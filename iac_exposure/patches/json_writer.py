@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from ..model.values import Origin, Sourced
+from ..parsers import ParseError
 from ..source import Span
 from .edits import Edit
 from .remedies import Action, SetValue
@@ -35,6 +36,14 @@ def edits(action: Action, ctx: PatchContext) -> list[Edit]:
         span = target.span
         return [Edit(span.file, span.start, span.end, render(action.value, span.text))]
     return [_insert(target.span, target.missing, action.value)]
+
+
+def check(text: str) -> None:
+    """Raise ParseError when patched text is no longer JSON."""
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        raise ParseError(str(exc)) from None
 
 
 def render(value: Any, like: str = "") -> str:

@@ -10,11 +10,11 @@ from ..parsers import ParseError
 from ..parsers.json_spans import JsonNode, parse_json
 from ..parsers.launch_template import documents
 from ..source import SourceFile
-from .json_writer import edits
+from .json_writer import check, edits
 from .remedies import Action
 from .render import PatchContext
 
-__all__ = ["edits", "note"]
+__all__ = ["check", "edits", "note"]
 
 
 def note(action: Action, ctx: PatchContext) -> str:

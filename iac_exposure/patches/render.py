@@ -79,7 +79,11 @@ class Patcher:
             writer = writer_for(target_file)
             edits = tuple(writer.edits(remedy.action, ctx))
         except Unpatchable as why:
-            return Patch(Applicability.DISPLAY_ONLY, str(why), remedy.title)
+            # a suggestion keeps its own reason (what applying it entails), plus why it has no diff
+            reason = (
+                f"{remedy.reason}; no diff: {why}" if remedy.applicability is Applicability.DISPLAY_ONLY else str(why)
+            )
+            return Patch(Applicability.DISPLAY_ONLY, reason, remedy.title)
         note = writer.note(remedy.action, ctx) if hasattr(writer, "note") else ""
         reason = f"{remedy.reason}; {note}" if note else remedy.reason
         return Patch(remedy.applicability, reason, remedy.title, edits, combined_diff(list(edits)))

@@ -3,7 +3,7 @@
 Several input formats are JSON (Terraform plans, launch-template documents, CloudFormation templates), and
 `discover` gives a file to the first reader that claims it; so one reader claims `*.json` and dispatches on
 content to the formats of `formats()`. Each format module offers a pure `detect(data)`, the `MARKERS` that
-make a file that does not decode look like it, and `unit(path, text, data, config)`. Detections are
+make a file that does not decode look like it, and `unit(source, data, config)`. Detections are
 disjoint (a plan has `format_version`, a template `AWSTemplateFormatVersion`/`Resources`, a launch template
 only launch-template keys). A JSON document no format recognises is skipped silently; a file that does not
 decode but mentions a format's markers is a parse error.
@@ -18,7 +18,8 @@ from typing import Any, Protocol
 
 from ..config import Config
 from ..diagnostics import Diagnostic
-from . import Unit, read_text
+from ..source import SourceFile
+from . import Unit, load_source
 
 # Terraform's own JSON syntax and variable files are not documents of these formats
 _NOT_OURS = (".tf.json", ".tfvars.json")
@@ -29,7 +30,8 @@ class JsonFormat(Protocol):
 
     def detect(self, data: Any) -> bool: ...
 
-    def unit(self, path: Path, text: str, data: Any, config: Config) -> Unit: ...
+    def unit(self, source: SourceFile, data: Any, config: Config) -> Unit:
+        """The unit of a file `detect` accepted (`source.format` is the format's to set)."""
 
 
 def formats() -> tuple[JsonFormat, ...]:
@@ -48,10 +50,11 @@ class JsonReader:
         available = formats()
         for path in paths:
             failed = Unit()
-            text = read_text(path, failed)
-            if text is None:
+            source = load_source(path, failed, config, "json")
+            if source is None:
                 yield failed
                 continue
+            text = source.text
             try:
                 data = json.loads(text)
             except (ValueError, RecursionError) as exc:
@@ -62,7 +65,7 @@ class JsonReader:
                 continue
             for fmt in available:
                 if fmt.detect(data):
-                    yield fmt.unit(path, text, data, config)
+                    yield fmt.unit(source, data, config)
                     break
 
 

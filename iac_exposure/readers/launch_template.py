@@ -6,7 +6,6 @@ Addresses add the version of a `describe-launch-template-versions` entry (`web v
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +22,22 @@ def detect(data: Any) -> bool:
     return is_launch_template(data)
 
 
-def unit(path: Path, text: str, data: Any, config: Config) -> Unit:
+def unit(source: SourceFile, data: Any, config: Config) -> Unit:
     from ..adapters.launch_template import adapt_launch_template
     from ..parsers import ParseError
     from ..parsers.json_spans import parse_json
     from ..parsers.launch_template import documents
 
+    path = source.path
     # a describe document's patch comes with a note: versions are immutable, create a new one
-    source = SourceFile(path, text, "launch-template-versions" if "LaunchTemplateVersions" in data else "json")
+    source.format = "launch-template-versions" if "LaunchTemplateVersions" in data else "json"
     result = Unit(files=[source])
     try:
         root = parse_json(source)
     except ParseError as exc:
         result.diagnostics.append(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
         return result
-    fallback = relative_name(path, config.scan_roots)
+    fallback = relative_name(path, config.roots)
     for i, doc in enumerate(documents(root)):
         name = doc.name or fallback
         address = name
@@ -48,17 +48,13 @@ def unit(path: Path, text: str, data: Any, config: Config) -> Unit:
     return result
 
 
-def relative_name(path: Path, roots: tuple[str, ...]) -> str:
+def relative_name(path: Path, roots: tuple[Path, ...]) -> str:
     """The path relative to the deepest scanned directory holding it (a file named itself: its name)."""
-    best: str | None = None
+    target = path.resolve()
+    best: Path | None = None
     for root in roots:
-        base = Path(root)
-        if base == path:
+        if root == target:
             return path.name
-        try:
-            rel = os.path.relpath(path, base)
-        except ValueError:
-            continue
-        if not rel.startswith("..") and (best is None or len(rel) < len(best)):
-            best = rel
-    return Path(best).as_posix() if best is not None else path.as_posix()
+        if root in target.parents and (best is None or len(root.parts) > len(best.parts)):
+            best = root
+    return target.relative_to(best).as_posix() if best is not None else path.as_posix()

@@ -24,7 +24,7 @@ def detect(data: Any) -> bool:
     return is_terraform_plan(data)
 
 
-def unit(path: Path, text: str, data: Any, config: Config) -> Unit:
+def unit(source: SourceFile, data: Any, config: Config) -> Unit:
     from ..adapters.terraform_plan import adapt_plan
     from ..adapters.terraform_plan.sources import Sources
     from ..api import display_path
@@ -32,7 +32,8 @@ def unit(path: Path, text: str, data: Any, config: Config) -> Unit:
     from ..parsers.json_spans import parse_json
     from ..parsers.terraform_plan import unsupported_version
 
-    plan = SourceFile(path, text, "terraform-plan")
+    plan, path = source, source.path
+    plan.format = "terraform-plan"
     result = Unit(files=[plan], entry=path)
     try:
         root = parse_json(plan, frozenset({"format_version", "resource_changes"}))
@@ -47,5 +48,5 @@ def unit(path: Path, text: str, data: Any, config: Config) -> Unit:
         return result
     source_dir = display_path(Path(config.source_dir)) if config.source_dir else path.parent
     configuration = data.get("configuration")
-    result.resources = adapt_plan(root, plan, configuration, Sources(source_dir, configuration, result))
+    result.resources = adapt_plan(root, plan, configuration, Sources(source_dir, configuration, result, config))
     return result

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...config import Config
 from ...diagnostics import Diagnostic
 from ...parsers.terraform_hcl import HclAttribute, HclBlock
 from ...parsers.terraform_plan import module_call
-from ...readers import Unit, read_text
-from ...source import SourceFile
+from ...readers import Unit, load_source
 from ..terraform.evaluator import Evaluator, Scope
 
 
@@ -31,8 +31,9 @@ class ModuleSource:
 
 
 class Sources:
-    def __init__(self, root: Path, configuration: Any, unit: Unit) -> None:
+    def __init__(self, root: Path, configuration: Any, unit: Unit, config: Config) -> None:
         self.root = root
+        self.config = config
         self.configuration = configuration
         self.unit = unit
         self._modules: dict[tuple[str, ...], ModuleSource | None] = {}
@@ -58,6 +59,7 @@ class Sources:
         return _normal(parent / source)
 
     def _load(self, directory: Path, file_format: str) -> ModuleSource | None:
+        from ...limits import BudgetExceeded, time_budget
         from ...parsers import ParseError
         from ...parsers.terraform_hcl import parse
 
@@ -66,15 +68,17 @@ class Sources:
             return None
         blocks: list[HclBlock] = []
         for path in files:
-            text = read_text(path, self.unit)
-            if text is None:
+            source = load_source(path, self.unit, self.config, file_format)
+            if source is None:
                 continue
-            source = SourceFile(path, text, file_format)
             self.unit.files.append(source)
             try:
-                blocks.extend(parse(source))
+                with time_budget(self.config.file_time_budget):
+                    blocks.extend(parse(source))
             except ParseError as exc:
                 self.unit.diagnostics.append(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
+            except BudgetExceeded as exc:
+                self.unit.diagnostics.append(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
         return ModuleSource(directory, _resource_blocks(blocks), _evaluator(blocks))
 
 
