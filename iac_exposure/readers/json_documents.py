@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from ..config import Config
 from ..diagnostics import Diagnostic
+from ..limits import BudgetExceeded, time_budget
 from ..source import SourceFile
 from . import Unit, load_source
 
@@ -56,7 +57,12 @@ class JsonReader:
                 continue
             text = source.text
             try:
-                data = json.loads(text)
+                with time_budget(config.file_time_budget):
+                    data = json.loads(text)
+            except BudgetExceeded as exc:
+                failed.diagnostics.append(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
+                yield failed
+                continue
             except (ValueError, RecursionError) as exc:
                 if any(marker in text for fmt in available for marker in fmt.MARKERS):
                     line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None

@@ -24,6 +24,7 @@ def detect(data: Any) -> bool:
 
 def unit(source: SourceFile, data: Any, config: Config) -> Unit:
     from ..adapters.launch_template import adapt_launch_template
+    from ..limits import BudgetExceeded, time_budget
     from ..parsers import ParseError
     from ..parsers.json_spans import parse_json
     from ..parsers.launch_template import documents
@@ -33,9 +34,13 @@ def unit(source: SourceFile, data: Any, config: Config) -> Unit:
     source.format = "launch-template-versions" if "LaunchTemplateVersions" in data else "json"
     result = Unit(files=[source])
     try:
-        root = parse_json(source)
+        with time_budget(config.file_time_budget):
+            root = parse_json(source)
     except ParseError as exc:
         result.diagnostics.append(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
+        return result
+    except BudgetExceeded as exc:
+        result.diagnostics.append(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
         return result
     fallback = relative_name(path, config.roots)
     for i, doc in enumerate(documents(root)):

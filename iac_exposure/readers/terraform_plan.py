@@ -28,6 +28,7 @@ def unit(source: SourceFile, data: Any, config: Config) -> Unit:
     from ..adapters.terraform_plan import adapt_plan
     from ..adapters.terraform_plan.sources import Sources
     from ..api import display_path
+    from ..limits import BudgetExceeded, time_budget
     from ..parsers import ParseError
     from ..parsers.json_spans import parse_json
     from ..parsers.terraform_plan import unsupported_version
@@ -36,9 +37,13 @@ def unit(source: SourceFile, data: Any, config: Config) -> Unit:
     plan.format = "terraform-plan"
     result = Unit(files=[plan], entry=path)
     try:
-        root = parse_json(plan, frozenset({"format_version", "resource_changes"}))
+        with time_budget(config.file_time_budget):
+            root = parse_json(plan, frozenset({"format_version", "resource_changes"}))
     except ParseError as exc:
         result.diagnostics.append(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
+        return result
+    except BudgetExceeded as exc:
+        result.diagnostics.append(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
         return result
     problem = unsupported_version(data)
     if problem is not None:
