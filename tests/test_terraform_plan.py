@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -274,3 +275,21 @@ def test_a_directory_with_a_plan_and_its_sources_gets_one_patch_per_file(workdir
     assert diff.count('+    http_tokens = "required"') == 1
     (workdir / "fix.diff").write_text(diff)
     subprocess.run(["git", "apply", "fix.diff"], cwd=workdir, check=True)
+
+
+@pytest.mark.parametrize("with_source", [True, False])
+def test_data_sources_read_at_plan_time_resolve_the_image(workdir: Path, tmp_path: Path, with_source: bool) -> None:
+    """`data "aws_ami"` in prior_state: the AMI it resolved and its name reach the image checks, through the
+    instance's `ami = data.aws_ami.legacy.id` (a link, not just the substituted id)."""
+    plan = Path("fixtures/terraform_plan/ami_lookup/plan.json")
+    if not with_source:
+        plan = Path(shutil.copy(plan, tmp_path / "plan.json"))
+    config = Config(select=frozenset({"eol-operating-system"}), as_of=date(2026, 7, 15))
+    report = scan([str(plan)], config)
+    (result,) = report.results
+    assert result.finding.resource.address == "aws_instance.batch"
+    assert 'AMI ami-0b69ea66ff7391e80 "amzn-ami-hvm-2018.03.0.20231218.0-x86_64-gp2" is Amazon Linux AMI' in (
+        result.finding.message
+    )
+    assert result.finding.source_resource.address == "data.aws_ami.legacy"
+    assert (result.finding.location.file.path.name == "main.tf") is with_source

@@ -52,6 +52,6 @@ def unit(source: SourceFile, data: Any, config: Config) -> Unit:
         result.diagnostics.append(Diagnostic(path.as_posix(), line, "unsupported-format", problem))
         return result
     source_dir = display_path(Path(config.source_dir)) if config.source_dir else path.parent
-    configuration = data.get("configuration")
-    result.resources = adapt_plan(root, plan, configuration, Sources(source_dir, configuration, result, config))
+    sources = Sources(source_dir, data.get("configuration"), result, config)
+    result.resources = adapt_plan(root, plan, data, sources)
     return result

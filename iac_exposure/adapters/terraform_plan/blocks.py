@@ -28,7 +28,7 @@ from ...parsers.terraform_hcl import HclAttribute, HclBlock, node_span
 from ...source import SourceFile, Span
 from ..terraform.common import BlockReader
 from ..terraform.evaluator import Evaluator
-from .references import LINK_ATTRIBUTES, References
+from .references import LINK_ATTRIBUTES, References, most_specific
 
 AnySourced = Sourced[Any]
 
@@ -48,6 +48,7 @@ class PlanContext:
     module: str  # the module instance address of the resource (`module.app`, "" for the root)
     plan: SourceFile
     entry: Span  # the resource's `resource_changes` element in the plan
+    data_sources: frozenset[str] = frozenset()  # addresses of the data sources the model reads
 
 
 class PlanBlockReader(BlockReader):
@@ -94,7 +95,28 @@ class PlanBlockReader(BlockReader):
             return _defaulted(value, name, self.anchor, (*self.path, name))
         hv = self.ev.attribute(attr) if attr is not None else None
         fallback = node_span(attr.file, attr.expr) if attr is not None else self._plan_span(vnode)
+        link = self._data_link(name, cfg, hv, fallback)
+        if link is not None:
+            return link
         return self._merge(name, value, unknown_mark, hv, vnode, fallback, _via(cfg))
+
+    def _data_link(self, name: str, cfg: Any, hv: AnySourced | None, span: Span) -> AnySourced | None:
+        """A value written as just a reference to a data source the model reads (`data.aws_ami.x.id`): the
+        link, not the id the plan substituted, so what the lookup selects by counts too."""
+        refs = cfg.get("references") if isinstance(cfg, dict) else None
+        if hv is not None:  # the HCL tells the expression is the bare reference
+            if not isinstance(hv.value, Ref) or not hv.value.address.startswith("data."):
+                return None
+            ref, attribute, span = hv.value.address, hv.value.attribute, hv.span or span
+        else:  # without the source: an expression whose only reference is the data source's attribute
+            specific = most_specific([r for r in refs if isinstance(r, str)]) if isinstance(refs, list) else []
+            if len(specific) != 1 or not specific[0].startswith("data.") or specific[0].count(".") != 3:
+                return None
+            ref, _, attribute = specific[0].rpartition(".")
+        resolved = self.ctx.refs.resolve([ref], self.ctx.module).addresses
+        if len(resolved) != 1 or resolved[0] not in self.ctx.data_sources:
+            return None
+        return Sourced(Ref(resolved[0], attribute), Origin.EXPLICIT, name, span)
 
     def _merge(
         self, key: str, value: Any, mark: Any, hv: AnySourced | None, vnode: JsonNode | None, fallback: Span,

@@ -54,7 +54,7 @@ class References:
         found: list[str] = []
         complete = True
         selectors = any(isinstance(r, str) and r.split(".", 1)[0] in _SELECTORS for r in refs)
-        for ref in _most_specific([r for r in refs if isinstance(r, str)]):
+        for ref in most_specific([r for r in refs if isinstance(r, str)]):
             head = ref.split(".", 1)[0].split("[", 1)[0]
             if head in _SELECTORS or head in _IGNORED:
                 continue
@@ -118,6 +118,6 @@ class References:
         return Resolved(tuple(found), complete)
 
 
-def _most_specific(refs: list[str]) -> list[str]:
+def most_specific(refs: list[str]) -> list[str]:
     """Terraform lists a traversal and its prefixes (`a.b.id`, `a.b`): keep the longest of each."""
     return [r for r in refs if not any(o != r and o.startswith(r) and o[len(r)] in ".[" for o in refs)]
