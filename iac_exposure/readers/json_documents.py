@@ -7,6 +7,10 @@ make a file that does not decode look like it, and `unit(source, data, config)`.
 disjoint (a plan has `format_version`, a template `AWSTemplateFormatVersion`/`Resources`, a launch template
 only launch-template keys). A JSON document no format recognises is skipped silently; a file that does not
 decode but mentions a format's markers is a parse error.
+
+CloudFormation JSON plugs in the same way: a module with `MARKERS` (`"AWSTemplateFormatVersion"`,
+`"Resources"`), `detect(data)` and `unit(source, data, config)` listed in `formats()`, while the
+CloudFormation reader itself claims only `.yaml`/`.yml`/`.template`.
 """
 
 from __future__ import annotations
