@@ -138,7 +138,6 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         wanted = set(files)
         for unit in _guarded_units(reader, files, config, report.diagnostics):
             report.diagnostics.extend(unit.diagnostics)
-            report.files_scanned += len(unit.files)
             loaded.extend(unit.files)
             if unit.entry is not None and unit.entry in named:  # a named plan reports on its .tf sources
                 named |= {f.path for f in unit.files}
@@ -150,6 +149,8 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
             if progress is not None:
                 done += sum(1 for f in unit.files if f.path in wanted)
                 progress(min(done, total), total)
+    loaded = list({id(f): f for f in loaded}.values())  # a module called from several roots is loaded once
+    report.files_scanned = len(loaded)
 
     def reported(path: Path | None) -> bool:
         """Whether findings located in `path` are reported: in the named files (changed-files mode), and

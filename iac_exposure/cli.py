@@ -24,6 +24,36 @@ def _split(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
+class _ScanCommand(click.Command):
+    """Remembers the command-line order of --var and --var-file: Terraform lets the later one win."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        order: list[str] = []
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if name in ("--var", "--var-file"):
+                order.append(name)
+        ctx.meta["iac_exposure.var_order"] = order
+        return super().parse_args(ctx, args)
+
+
+def _variables(ctx: click.Context, var: tuple[str, ...], var_file: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    values, files = list(var), list(var_file)
+    out: list[tuple[str, str]] = []
+    for name in ctx.meta.get("iac_exposure.var_order", []):
+        if name == "--var" and values:
+            out.append(("var", values.pop(0)))
+        elif name == "--var-file" and files:
+            out.append(("file", files.pop(0)))
+    out += [("file", f) for f in files] + [("var", v) for v in values]
+    for kind, raw in out:
+        if kind == "var" and "=" not in raw:
+            raise click.BadParameter(f"{raw!r} is not NAME=VALUE", param_hint="--var")
+    return tuple(out)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="iac-exposure")
 def main() -> None:
@@ -34,7 +64,7 @@ class ConfigFileError(click.ClickException):
     exit_code = 2
 
 
-@main.command()
+@main.command(cls=_ScanCommand)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
@@ -84,6 +114,11 @@ class ConfigFileError(click.ClickException):
     help="Judge end-of-life dates as of this day (YYYY-MM-DD) instead of today.",
 )  # fmt: skip
 @click.option(
+    "--var-file", multiple=True, type=click.Path(exists=True, dir_okay=False),
+    help="Terraform variables file for root modules (repeatable; in order with --var, later wins).",
+)  # fmt: skip
+@click.option("--var", multiple=True, metavar="NAME=VALUE", help="Terraform root variable (repeatable).")
+@click.option(
     "--source-dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
     help="Where the configuration of a Terraform plan JSON is (default: the plan's directory).",
 )  # fmt: skip
@@ -108,6 +143,8 @@ def scan(
     vulnerability_files: tuple[str, ...],
     epss_threshold: float | None,
     as_of: datetime | None,
+    var_file: tuple[str, ...],
+    var: tuple[str, ...],
     source_dir: str | None,
     color: bool | None,
     quiet: bool,
@@ -132,6 +169,7 @@ def scan(
         "vulnerability_files": vulnerability_files or None,
         "epss_threshold": epss_threshold,
         "as_of": as_of.date() if as_of else None,
+        "variables": _variables(click.get_current_context(), var, var_file) or None,
         "source_dir": source_dir,
         # writing a baseline records every current finding, whatever an older baseline holds
         "baseline": Path(baseline_file) if baseline_file and not write_baseline else None,

@@ -39,6 +39,9 @@ class Config:
     epss_threshold: float = 0.1
     # the day end-of-life dates are compared with; None: the day of the scan
     as_of: date | None = None
+    # Terraform root variables from the command line, in command-line order (later wins):
+    # ("file", PATH) for --var-file, ("var", "NAME=VALUE") for --var
+    variables: tuple[tuple[str, str], ...] = ()
 
     def wants(self, trait_id: str) -> bool:
         return (not self.select or trait_id in self.select) and trait_id not in self.ignore

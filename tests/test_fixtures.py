@@ -42,18 +42,24 @@ CASES = sorted(
 )
 
 
-def _terraform_names(prefix: str, path: Path) -> set[str]:
-    return set(re.findall(rf'^resource\s+"[\w-]+"\s+"({prefix}_\w+)"', path.read_text(), re.MULTILINE))
+def _terraform_names(prefix: str, text: str) -> set[str]:
+    if text.lstrip().startswith("{"):  # Terraform's JSON syntax: "resource": {TYPE: {NAME: {...}}}
+        resources = json.loads(text).get("resource", {})
+        return {name for by_name in resources.values() for name in by_name if name.startswith(f"{prefix}_")}
+    return set(re.findall(rf'^resource\s+"[\w-]+"\s+"({prefix}_\w+)"', text, re.MULTILINE))
 
 
-def _hcl_parses(path: Path) -> None:
-    hcl2.parses_to_tree(path.read_text())
+def _terraform_parses(path: Path) -> None:
+    if path.name.endswith(".json"):
+        json.loads(path.read_text())
+    else:
+        hcl2.parses_to_tree(path.read_text())
 
 
-def _plan_names(prefix: str, path: Path) -> set[str]:
+def _plan_names(prefix: str, text: str) -> set[str]:
     """Plan fixtures: the labels of the resource instances the plan keeps (module, count and for_each
     instances share their block's label; a resource planned for deletion is not a case)."""
-    changes = json.loads(path.read_text())["resource_changes"]
+    changes = json.loads(text)["resource_changes"]
     return {
         rc["name"]
         for rc in changes
@@ -92,28 +98,43 @@ def _without_plan(case: Path) -> list[str]:
 
 class Format(NamedTuple):
     scan: Callable[[Path], list[str]]  # what the test scans for a case, from the working directory
-    files: str  # the case's input files, where its fail/pass names are read
+    files: tuple[str, ...]  # the case's input files (subdirectories too), where its fail/pass names are read
     names: Callable[[str, Path], set[str]]  # the fail/pass names in one file (matched with `Resource.name`)
-    edited: str  # the files patches edit (recursive glob): they must still parse
+    edited: tuple[str, ...]  # the files patches edit: they must still parse
     parses: Callable[[Path], None]
     rescan: Callable[[Path], list[str]]  # what is scanned again once the patch is applied
     stale: bool = False  # the scanned input is stale once patched: the re-scan reads other files
 
 
+# Per format: the files of a case (searched in its subdirectories too: modules it calls, and the modules
+# `terraform init` installed under .terraform/), how to read the expected fail/pass names from them, how to
+# check that a patched file still parses. Reported resources are matched by `Resource.name`.
+_TERRAFORM_FILES = ("*.tf", "*.tf.json", "*.tfvars", "*.tfvars.json")
 FORMATS: dict[str, Format] = {
-    "terraform": Format(_case_dir, "*.tf", _terraform_names, "*.tf", _hcl_parses, _case_dir),
+    "terraform": Format(
+        _case_dir,
+        _TERRAFORM_FILES,
+        lambda prefix, path: _terraform_names(prefix, path.read_text()),
+        _TERRAFORM_FILES,
+        _terraform_parses,
+        _case_dir,
+    ),
     # plan.json is scanned alone: its findings are located (and patched) in the .tf sources beside it
     "terraform_plan": Format(
         lambda case: [f"fixtures/{case.as_posix()}/plan.json"],
-        "plan.json",
-        _plan_names,
-        "*.tf",
-        _hcl_parses,
+        ("plan.json",),
+        lambda prefix, path: _plan_names(prefix, path.read_text()),
+        ("*.tf",),
+        _terraform_parses,
         _without_plan,
         stale=True,
     ),
-    "launch_template": Format(_case_dir, "*.json", _launch_template_names, "*.json", _json_parses, _case_dir),
+    "launch_template": Format(_case_dir, ("*.json",), _launch_template_names, ("*.json",), _json_parses, _case_dir),
 }
+
+
+def _files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    return sorted({f for pattern in patterns for f in root.rglob(pattern) if f.is_file()})
 
 
 def _trait(case: Path) -> str:
@@ -131,7 +152,7 @@ def _scan(case: Path, targets: Callable[[Path], list[str]] | None = None) -> Rep
 
 def _names(prefix: str, case: Path) -> set[str]:
     fmt = FORMATS[case.parts[0]]
-    return {name for f in sorted((FIXTURES / case).glob(fmt.files)) for name in fmt.names(prefix, f)}
+    return {name for f in _files(FIXTURES / case, fmt.files) for name in fmt.names(prefix, f)}
 
 
 def test_every_trait_has_terraform_fixtures() -> None:
@@ -171,7 +192,7 @@ def test_patch_applies_parses_and_clears(case: Path, workdir: Path, diff_snapsho
     (workdir / "all.diff").write_text(diff)
     subprocess.run(["git", "apply", "--check", "all.diff"], cwd=workdir, check=True)
     subprocess.run(["git", "apply", "all.diff"], cwd=workdir, check=True)
-    for patched in (workdir / "fixtures" / case).rglob(fmt.edited):
+    for patched in _files(workdir / "fixtures" / case, fmt.edited):
         fmt.parses(patched)
 
     fixed = {_key(r) for r in applied}

@@ -66,7 +66,7 @@ def check(model: Model, config: Config) -> Iterator[Finding]:
 
 def _launch_ip(compute: Compute) -> Iterator[Finding]:
     assoc = compute.settings.associate_public_ip_address
-    if assoc.origin is Origin.EXPLICIT:
+    if assoc.origin is Origin.EXPLICIT and assoc.value is not None:  # null (a variable's default) is unset
         if assoc.value is True:
             source = owner_of(assoc, compute)
             yield Finding(
