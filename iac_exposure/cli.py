@@ -118,6 +118,10 @@ class ConfigFileError(click.ClickException):
     help="Terraform variables file for root modules (repeatable; in order with --var, later wins).",
 )  # fmt: skip
 @click.option("--var", multiple=True, metavar="NAME=VALUE", help="Terraform root variable (repeatable).")
+@click.option(
+    "--source-dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+    help="Where the configuration of a Terraform plan JSON is (default: the plan's directory).",
+)  # fmt: skip
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
@@ -141,11 +145,12 @@ def scan(
     as_of: datetime | None,
     var_file: tuple[str, ...],
     var: tuple[str, ...],
+    source_dir: str | None,
     color: bool | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Scan Terraform files and directories (default: the current directory)."""
+    """Scan Terraform files, plan JSON and launch-template JSON, files or directories (default: .)."""
     from .api import UsageError, combined_patch
     from .api import scan as run_scan
     from .traits import by_id
@@ -165,6 +170,7 @@ def scan(
         "epss_threshold": epss_threshold,
         "as_of": as_of.date() if as_of else None,
         "variables": _variables(click.get_current_context(), var, var_file) or None,
+        "source_dir": source_dir,
         # writing a baseline records every current finding, whatever an older baseline holds
         "baseline": Path(baseline_file) if baseline_file and not write_baseline else None,
     }

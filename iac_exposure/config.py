@@ -31,6 +31,8 @@ class Config:
     file_time_budget: float = 20.0  # seconds of parsing per file
     follow_symlinks: bool = False  # follow links that point outside the scanned paths
     roots: tuple[Path, ...] = ()  # the scanned paths, resolved (set by the scan itself)
+    # where the configuration of a Terraform plan is (default: the plan file's directory)
+    source_dir: str | None = None
     # Amazon Inspector v2 `list-findings` exports joined with the AMIs of launch sources
     vulnerability_files: tuple[str, ...] = ()
     # a network-exploitable CVE needs a known exploit or an EPSS score at least this high
