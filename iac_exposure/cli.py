@@ -122,6 +122,11 @@ class ConfigFileError(click.ClickException):
     "--source-dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
     help="Where the configuration of a Terraform plan JSON is (default: the plan's directory).",
 )  # fmt: skip
+@click.option("--no-cache", is_flag=True, help="Parse every file again instead of using the parse cache.")
+@click.option(
+    "--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
+    help="Where parsed files are cached (default: $XDG_CACHE_HOME/iac-exposure).",
+)  # fmt: skip
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
@@ -146,6 +151,8 @@ def scan(
     var_file: tuple[str, ...],
     var: tuple[str, ...],
     source_dir: str | None,
+    no_cache: bool,
+    cache_dir: str | None,
     color: bool | None,
     quiet: bool,
     verbose: bool,
@@ -171,6 +178,8 @@ def scan(
         "as_of": as_of.date() if as_of else None,
         "variables": _variables(click.get_current_context(), var, var_file) or None,
         "source_dir": source_dir,
+        "use_cache": False if no_cache else None,
+        "cache_dir": Path(cache_dir) if cache_dir else None,
         # writing a baseline records every current finding, whatever an older baseline holds
         "baseline": Path(baseline_file) if baseline_file and not write_baseline else None,
     }
