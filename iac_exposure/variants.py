@@ -1,6 +1,6 @@
-"""Running the traits on a unit: on its resources, or on each of its variants (readings under assumptions the
-scan cannot decide). A finding that holds in every variant is reported as is; one that holds in some only
-says the fewest assumptions it needs, so a trait fires when either branch of an undecidable condition would."""
+"""Findings of a unit read in several variants (readings under assumptions the scan cannot decide): one that
+holds in every variant is reported as is; one that holds in some only says the fewest assumptions it needs,
+so a trait fires when either branch of an undecidable condition would, and says so."""
 
 from __future__ import annotations
 
@@ -8,26 +8,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 from itertools import combinations
 
-from .config import Config
 from .findings import Finding
-from .model.aws import Resource
-from .readers import Unit, Variant
+from .readers import Variant
 
 _Key = tuple[str, str, str, int, int, str]
 
 
-def unit_findings(unit: Unit, config: Config) -> list[Finding]:
-    if not unit.variants:
-        return check(unit.resources, config)
-    return list(_merge(unit.variants, [check(v.resources, config) for v in unit.variants]))
-
-
-def check(resources: list[Resource], config: Config) -> list[Finding]:
-    from . import traits
-    from .model.graph import Model
-
-    model = Model(resources)
-    return [f for module in traits.TRAITS if config.wants(module.META.id) for f in module.check(model, config)]
+def merge(variants: list[Variant], found: list[list[Finding]]) -> list[Finding]:
+    """One list of findings from each variant's (`found[i]` holds in `variants[i]`)."""
+    return list(_merged(variants, found))
 
 
 def _key(finding: Finding) -> _Key:
@@ -36,7 +25,7 @@ def _key(finding: Finding) -> _Key:
     return (finding.trait.id, finding.resource.address, *where, finding.message)
 
 
-def _merge(variants: list[Variant], found: list[list[Finding]]) -> Iterator[Finding]:
+def _merged(variants: list[Variant], found: list[list[Finding]]) -> Iterator[Finding]:
     first: dict[_Key, Finding] = {}
     holds: dict[_Key, set[int]] = {}
     for index, findings in enumerate(found):

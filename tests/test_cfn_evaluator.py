@@ -61,7 +61,7 @@ def evaluate(expression: str, **parameters: str) -> Sourced[Any]:
         ("!Ref Cidr", "10.0.0.0/8", Origin.EXPLICIT, "parameter Cidr"),
         ("!Ref Port", 22, Origin.EXPLICIT, "parameter Port"),
         ("!Ref NoDefault", None, Origin.UNKNOWN, "parameter NoDefault"),
-        ("!Ref Ami", None, Origin.UNKNOWN, "parameter Ami (read from SSM Parameter Store at deployment)"),
+        ("!Ref Ami", Ref("Ami"), Origin.EXPLICIT, None),
         ("!Ref AWS::Region", None, Origin.UNKNOWN, "AWS::Region"),
         ("!Ref Missing", None, Origin.UNKNOWN, "Missing"),
         ("!GetAtt Sg.GroupId", Ref("Sg", "GroupId"), Origin.EXPLICIT, None),
@@ -107,7 +107,8 @@ def test_a_parameter_value_is_located_at_its_default_and_an_override_where_it_is
     default = evaluate("!Ref Cidr")
     assert default.span is not None and default.span.text == "10.0.0.0/8"
     override = evaluate("!Ref Cidr", Cidr="0.0.0.0/0")
-    assert override.value == "0.0.0.0/0" and override.span is not None and override.span.text == "!Ref Cidr"
+    assert (override.value, override.via) == ("0.0.0.0/0", "--parameter Cidr")
+    assert override.span is not None and override.span.text == "!Ref Cidr"
     assert evaluate("!Ref NoDefault", NoDefault="x").value == "x"
 
 

@@ -57,9 +57,7 @@ def test_is_cloudformation(data: Any, expected: bool) -> None:
 
 NOT_TEMPLATES = {
     "package.json": '{"name": "web", "version": "1.0.0", "scripts": {"build": "tsc"}}\n',
-    "launch-template.json": '{"LaunchTemplateData": {"ImageId": "ami-0c02fb55956c7d316", '
-    '"MetadataOptions": {"HttpTokens": "optional"}}}\n',
-    "plan.json": '{"format_version": "1.2", "planned_values": {"root_module": {}}, "resource_changes": []}\n',
+    "tsconfig.json": '{"compilerOptions": {"strict": true}, "include": ["AWS::EC2::Instance.ts"]}\n',
     "deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\n---\napiVersion: v1\nkind: Service\n",
     "workflow.yml": "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
     "broken.yaml": "key: [unclosed\n",
@@ -235,13 +233,20 @@ def test_a_malformed_parameter_option_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "NAME=VALUE" in result.output
 
 
-def test_findings_from_a_parameter_default_are_located_there_and_only_shown(workdir: Path) -> None:
+def test_a_world_cidr_from_a_parameter_default_is_located_there_and_its_default_removed(workdir: Path) -> None:
     template = "fixtures/cloudformation/remote_access_open/bad.yaml"
     report = scan([template], Config(select=frozenset({"remote-access-open"})))
     (result,) = [r for r in report.results if r.finding.resource.name == "FailSshCidrParameter"]
     assert result.finding.location is not None and result.finding.location.text == "0.0.0.0/0"
+    assert result.patch is not None and result.patch.applicability is Applicability.UNSAFE
+    assert result.patch.diff is not None and "-    Default: 0.0.0.0/0\n" in result.patch.diff
+    overridden = scan(
+        [template], Config(select=frozenset({"remote-access-open"}), parameters=(("SSHLocation", "0.0.0.0/0"),))
+    )
+    (result,) = [r for r in overridden.results if r.finding.resource.name == "FailSshCidrParameter"]
+    assert result.finding.location is not None and result.finding.location.text == "!Ref SSHLocation"
     assert result.patch is not None and result.patch.applicability is Applicability.DISPLAY_ONLY
-    assert "parameter SSHLocation" in result.patch.reason
+    assert "--parameter SSHLocation" in result.patch.reason
 
 
 # -- spans -------------------------------------------------------------------------------------------------

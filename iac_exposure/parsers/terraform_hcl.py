@@ -7,9 +7,13 @@ parse and adds nothing we read. Expressions stay Lark nodes; the evaluator reads
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..limits import gc_paused
 from ..source import SourceFile, Span
 from . import ParseError
 
@@ -20,7 +24,7 @@ if TYPE_CHECKING:
 @dataclass(slots=True)
 class HclAttribute:
     name: str
-    expr: Tree[Any]  # the expression node
+    expr: Any  # the expression node: a Lark tree, or a JsonNode in `*.tf.json`
     span: Span  # `name = expr`
     file: SourceFile
 
@@ -51,19 +55,95 @@ def node_span(file: SourceFile, node: Any) -> Span:
     return Span(file, start, end)
 
 
+@functools.cache
+def grammar_cache() -> None:
+    """python-hcl2 caches its compiled grammar next to its sources; where site-packages is read-only every
+    run would pay ~2 s to rebuild it, so point the cache at our cache directory instead."""
+    import hcl2.parser
+
+    target = Path(hcl2.parser.PARSER_FILE)
+    if target.exists() or os.access(target.parent, os.W_OK):
+        return
+    from hcl2.version import version
+
+    from .. import cache
+
+    directory = cache.cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # no writable cache anywhere: lark rebuilds the grammar in memory
+    hcl2.parser.PARSER_FILE = directory / f"hcl2-{version}.lark_cache.bin"
+
+
 def parse(file: SourceFile) -> list[HclBlock]:
     """Parse one `.tf` file into its top-level blocks. Raises ParseError."""
+    return parse_body(file)[1]
+
+
+def parse_body(file: SourceFile) -> tuple[dict[str, HclAttribute], list[HclBlock]]:
+    """Parse one file into its top-level attributes (a `.tfvars` file) and blocks. Raises ParseError."""
+    return _body(file, _tree(file.text))
+
+
+def parse_expression(file: SourceFile, start: int, text: str) -> Tree[Any]:
+    """Parse `text`, an expression found at offset `start` of `file` (inside a template or a JSON string),
+    into a node whose positions are offsets in `file`. Raises ParseError."""
+    body = _tree(f"x={text}\n")
+    parts = [c for c in body.children if getattr(c, "data", None) != "new_line_or_comment"]
+    if len(parts) != 1 or parts[0].data != "attribute":
+        raise ParseError("not a single expression")
+    expr = parts[0].children[-1]
+    _shift(expr, start - 2)
+    return expr
+
+
+def _tree(text: str) -> Tree[Any]:
     import hcl2
     from lark.exceptions import LarkError, UnexpectedInput
 
+    grammar_cache()
+
     try:
-        tree = hcl2.parses_to_tree(file.text)
+        with gc_paused():
+            tree = hcl2.parses_to_tree(text)
     except UnexpectedInput as exc:
         raise ParseError(_first_line(str(exc)), getattr(exc, "line", None)) from None
     except (LarkError, RecursionError, ValueError) as exc:
         raise ParseError(f"{type(exc).__name__}: {_first_line(str(exc))}") from None
-    body = tree.children[0]
-    return _body(file, body)[1]
+    depth = _depth(tree)
+    if depth > MAX_TREE_DEPTH:
+        raise ParseError(f"nested deeper than any configuration needs ({depth} levels): not analysed")
+    return tree.children[0]
+
+
+def _shift(node: Any, delta: int) -> None:
+    """Move a snippet's positions to where the snippet sits in its file."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if hasattr(item, "meta"):
+            meta = item.meta
+            if not meta.empty:
+                meta.start_pos += delta
+                meta.end_pos += delta
+            stack.extend(item.children)
+        elif hasattr(item, "start_pos") and item.start_pos is not None:
+            item.start_pos += delta
+            item.end_pos += delta
+
+
+MAX_TREE_DEPTH = 600  # parse-tree levels; a real configuration stays well under 100
+
+
+def _depth(tree: Tree[Any]) -> int:
+    """The depth of the parse tree, measured without recursion (a hostile file may nest thousands deep)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node.children if hasattr(child, "children"))
+    return deepest
 
 
 def _first_line(text: str) -> str:

@@ -8,7 +8,8 @@ knows the mapping it goes into and a removal knows the list around the element.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..model.aws import Resource
@@ -16,7 +17,16 @@ from ..model.values import Origin, Sourced
 from ..parsers.cloudformation import Node
 from ..source import SourceFile, Span
 from .edits import Edit
-from .remedies import Action, NewInput, RemoveBlock, RemoveItem, ReplaceItem, ReplaceWithInput, SetValue
+from .remedies import (
+    Action,
+    NewInput,
+    RemoveBlock,
+    RemoveItem,
+    ReplaceItem,
+    ReplaceWithInput,
+    SetValue,
+    UseParameter,
+)
 from .render import PatchContext, Unpatchable
 
 AnySourced = Sourced[Any]
@@ -24,6 +34,8 @@ Members = list[tuple[str, Any]]  # (key, rendered scalar text | nested Members)
 
 SECTIONS_AFTER_PARAMETERS = ("Rules", "Mappings", "Conditions", "Transform", "Resources", "Outputs")
 _NAMESPACES = ("Parameters", "Resources", "Mappings", "Conditions", "Outputs")
+# values a patch rewrites where they are written: a parameter's default, a mapping's value
+_WRITTEN_ELSEWHERE = ("parameter ", "Fn::FindInMap ")
 _IPV4_PATTERN = r"^(\d{1,3}\.){3}\d{1,3}/([1-9]|[12]\d|3[0-2])$"
 _IPV6_PATTERN = r"^[0-9a-fA-F:.]+/([1-9]|[1-9]\d|1[01]\d|12[0-8])$"
 
@@ -211,6 +223,12 @@ def tree_of(file: SourceFile, ctx: PatchContext) -> Tree:
 
 
 def edits(action: Action, ctx: PatchContext, style: Style) -> list[Edit]:
+    found = _edits(action, ctx, style)
+    # CRLF files stay CRLF (the text written here has LF line breaks)
+    return [replace(e, text=e.text.replace("\n", "\r\n")) if "\r\n" in e.file.text else e for e in found]
+
+
+def _edits(action: Action, ctx: PatchContext, style: Style) -> list[Edit]:
     if isinstance(action, SetValue):
         return [_set_value(action.target, action.value, ctx, style)]
     if isinstance(action, ReplaceWithInput):
@@ -223,16 +241,33 @@ def edits(action: Action, ctx: PatchContext, style: Style) -> list[Edit]:
         return [style.remove_element(tree, tree.element(span))]
     if isinstance(action, RemoveBlock):
         return [_remove_block(action.target, ctx, style)]
+    if isinstance(action, UseParameter):
+        return [_use_parameter(action, ctx, style)]
     raise Unpatchable(f"no CloudFormation writer for {type(action).__name__}")
 
 
+def check(text: str) -> None:
+    """Raise ParseError when a patched template no longer decodes."""
+    from ..parsers.cloudformation import parse
+
+    parse(SourceFile(Path("template"), text))
+
+
 def _own_span(target: AnySourced) -> Span:
-    """The text of the value itself; a value taken from a parameter or a mapping is changed where it is set."""
+    """The text of the value itself, written where it is used."""
     if target.span is None:
         raise Unpatchable("the value has no location in a file")
     if target.via is not None:
         raise Unpatchable(f"the value comes from {target.via}; change it where it is set")
     return target.span
+
+
+def _written_span(target: AnySourced) -> Span:
+    """The text of the value, where it is written: in place, or as a parameter's default or in a mapping
+    (which changes it for every other use of them too, as a variable's default does in Terraform)."""
+    if target.span is not None and target.via is not None and target.via.startswith(_WRITTEN_ELSEWHERE):
+        return target.span
+    return _own_span(target)
 
 
 def _set_value(target: AnySourced, value: Any, ctx: PatchContext, style: Style) -> Edit:
@@ -246,12 +281,14 @@ def _set_value(target: AnySourced, value: Any, ctx: PatchContext, style: Style) 
         for name in reversed(target.missing[:-1]):
             members = [(name, members)]
         return style.insert(tree, mapping, members)
-    span = _own_span(target)
+    span = _written_span(target)
     tree = tree_of(span.file, ctx)
     node = tree.value(span).node
     if intrinsic_name(node) is None and not isinstance(node.value, (dict, tuple)):
+        if str(node.value).lower() != str(target.value).lower():  # one item of a list parameter's default
+            raise Unpatchable(f"the value is part of {span.text}; change it there")
         return Edit(span.file, span.start, span.end, style.scalar(value, span.text))
-    if isinstance(target.value, str) and isinstance(value, str):
+    if isinstance(target.value, str) and isinstance(value, str) and target.via is None:
         return _edit_literal_part(span, target.value, value)
     raise Unpatchable("the value is computed by an intrinsic function; change it there")
 
@@ -283,11 +320,46 @@ def _replace_item(target: AnySourced, values: tuple[str, ...], ctx: PatchContext
 
 
 def _replace_with_input(target: AnySourced, new: NewInput, ctx: PatchContext, style: Style) -> list[Edit]:
+    if target.via is not None and target.via.startswith("parameter "):
+        return [_leave_to_user(target, target.via.removeprefix("parameter "), ctx, style)]
     span = _own_span(target)
     tree = tree_of(span.file, ctx)
     tree.value(span)
     name = _declare(tree, new, ctx)
     return [Edit(span.file, span.start, span.end, style.reference(tree, name)), *_declarations(tree, name, ctx, style)]
+
+
+def _leave_to_user(target: AnySourced, name: str, ctx: PatchContext, style: Style) -> Edit:
+    """A value only the user knows, given as a parameter's default: remove the default, so the stack asks for
+    the value (as a Terraform variable's default is removed)."""
+    if target.span is None:
+        raise Unpatchable(f"the value comes from parameter {name}; change it where it is set")
+    tree = tree_of(target.span.file, ctx)
+    parameters = tree.section("Parameters")
+    declared = parameters.mapping.get(name) if parameters is not None else None
+    default = declared.mapping.get("Default") if declared is not None else None
+    if declared is None or default is None or default.span != target.span or default.value != target.value:
+        raise Unpatchable(f"the value is part of parameter {name}'s default; change it there")
+    member = tree.member_of(default.entry, declared)
+    if member is None:
+        raise Unpatchable(f"parameter {name}'s default was not found in the template")
+    return style.remove_member(tree, member)
+
+
+def _use_parameter(action: UseParameter, ctx: PatchContext, style: Style) -> Edit:
+    """Point the image at an SSM public parameter: rewrite the path in use (a parameter's default, a
+    `{{resolve:ssm:…}}` reference), or make the image setting such a reference."""
+    current = action.current
+    if current is not None and current.explicit and current.span is not None and current.via is None:
+        span = current.span
+        tree = tree_of(span.file, ctx)
+        tree.value(span)
+        if span == action.target.span:  # the setting itself is a `{{resolve:ssm:…}}` reference
+            return Edit(span.file, span.start, span.end, style.scalar(f"{{{{resolve:ssm:{action.path}}}}}", span.text))
+        return Edit(span.file, span.start, span.end, style.scalar(action.path, span.text))
+    span = _own_span(action.target)
+    tree_of(span.file, ctx).value(span)
+    return Edit(span.file, span.start, span.end, style.scalar(f"{{{{resolve:ssm:{action.path}}}}}", span.text))
 
 
 def _inputs(tree: Tree, ctx: PatchContext) -> _TemplateInputs:

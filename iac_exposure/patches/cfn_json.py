@@ -11,11 +11,13 @@ import json
 from typing import Any
 
 from ..parsers.cloudformation import Node
-from ._cfn import Located, Members, Tree
+from ._cfn import Located, Members, Tree, check
 from ._cfn import edits as cfn_edits
 from .edits import Edit
 from .remedies import Action
 from .render import PatchContext, Unpatchable
+
+__all__ = ["check", "edits"]
 
 
 def edits(action: Action, ctx: PatchContext) -> list[Edit]:

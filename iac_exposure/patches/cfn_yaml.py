@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from ..parsers.cloudformation import Node
-from ._cfn import Located, Members, Tree
+from ._cfn import Located, Members, Tree, check
 from ._cfn import edits as cfn_edits
 from .edits import Edit
 from .remedies import Action
@@ -27,6 +27,9 @@ _SHORT_FORM = re.compile(
 )
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ""}
 _NUMBER = re.compile(r"[-+]?(\d[\d_]*)?\.?\d*([eE][-+]?\d+)?|0[xo][0-9a-fA-F_]+|[-+]?\.(inf|nan)", re.IGNORECASE)
+
+
+__all__ = ["check", "edits"]
 
 
 def edits(action: Action, ctx: PatchContext) -> list[Edit]:

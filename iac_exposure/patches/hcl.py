@@ -9,7 +9,16 @@ from typing import Any
 from ..model.values import Origin, Sourced
 from ..source import SourceFile, Span
 from .edits import Edit
-from .remedies import Action, NewInput, RemoveBlock, RemoveItem, ReplaceItem, ReplaceWithInput, SetValue
+from .remedies import (
+    Action,
+    NewInput,
+    RemoveBlock,
+    RemoveItem,
+    ReplaceItem,
+    ReplaceWithInput,
+    SetValue,
+    UseParameter,
+)
 from .render import PatchContext, Unpatchable
 
 AnySourced = Sourced[Any]
@@ -27,13 +36,70 @@ class Inputs:
         if key not in self._chosen:
             taken: set[str] = set()
             for sib in siblings:
-                taken.update(re.findall(r'^\s*variable\s+"([^"]+)"', sib.text, re.MULTILINE))
+                taken.update(re.findall(r'^\s*variable\s+"?([\w-]+)"?\s*\{', sib.text, re.MULTILINE))
             name, n = new.name, 1
             while name in taken:
                 n += 1
                 name = f"{new.name}_{n}"
             self._chosen[key] = (name, _declaration(file, name, new))
         return self._chosen[key]
+
+
+def check(text: str) -> None:
+    """Raise ParseError when patched text is no longer HCL."""
+    import hcl2
+    from lark.exceptions import LarkError
+
+    from ..parsers import ParseError
+
+    try:
+        hcl2.parses_to_tree(text)
+    except (LarkError, RecursionError, ValueError) as exc:
+        raise ParseError(str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error") from None
+
+
+class Parameters:
+    """`data "aws_ssm_parameter"` blocks added by patches: one per module and path, reusing a block the module
+    already has for that path, named so it never collides."""
+
+    def __init__(self) -> None:
+        self._chosen: dict[tuple[str, str], tuple[str, Edit | None]] = {}
+
+    def declare(self, file: SourceFile, path: str, name: str, siblings: list[SourceFile]) -> tuple[str, Edit | None]:
+        module = file.path.parent.as_posix()
+        key = (module, path)
+        if key not in self._chosen:
+            taken = {chosen for (mod, _), (chosen, _) in self._chosen.items() if mod == module}
+            for sib in siblings:
+                for match in _SSM_DATA.finditer(sib.text):
+                    if match.group("path") == path:
+                        self._chosen[key] = (match.group("name"), None)
+                        return self._chosen[key]
+                    taken.add(match.group("name"))
+            chosen, n = name, 1
+            while chosen in taken:
+                n += 1
+                chosen = f"{name}_{n}"
+            self._chosen[key] = (chosen, _parameter_declaration(file, chosen, path))
+        return self._chosen[key]
+
+
+_SSM_DATA = re.compile(
+    r'^\s*data\s+"aws_ssm_parameter"\s+"(?P<name>[\w-]+)"\s*\{(?:[^{}]*?\bname\s*=\s*"(?P<path>[^"]*)")?',
+    re.MULTILINE,
+)
+
+
+def _parameter_declaration(file: SourceFile, name: str, path: str) -> Edit:
+    text = file.text
+    lead = "" if text.endswith("\n") or not text else "\n"
+    block = f'{lead}\ndata "aws_ssm_parameter" "{name}" {{\n  name = {_string(path)}\n}}\n'
+    return Edit(file, len(text), len(text), block.replace("\n", newline(file)))
+
+
+def newline(file: SourceFile) -> str:
+    """The file's line ending: CRLF files stay CRLF."""
+    return "\r\n" if "\r\n" in file.text else "\n"
 
 
 def _declaration(file: SourceFile, name: str, new: NewInput) -> Edit:
@@ -50,7 +116,7 @@ def _declaration(file: SourceFile, name: str, new: NewInput) -> Edit:
         f"  }}\n"
         f"}}\n"
     )
-    return Edit(file, len(text), len(text), block)
+    return Edit(file, len(text), len(text), block.replace("\n", newline(file)))
 
 
 def edits(action: Action, ctx: PatchContext) -> list[Edit]:
@@ -59,6 +125,8 @@ def edits(action: Action, ctx: PatchContext) -> list[Edit]:
     if isinstance(action, SetValue):
         return [_set_value(action.target, action.value)]
     if isinstance(action, ReplaceWithInput):
+        if _literal_only(action.target):
+            return [_leave_to_user(action.target, ctx)]
         span = _own_span(action.target)
         name, declaration = inputs.declare(span.file, action.input, siblings)
         return [Edit(span.file, span.start, span.end, f"var.{name}"), declaration]
@@ -69,21 +137,121 @@ def edits(action: Action, ctx: PatchContext) -> list[Edit]:
             rendered = f"[{rendered}]"
         return [Edit(span.file, span.start, span.end, rendered)]
     if isinstance(action, RemoveItem):
-        return [_remove_item(_own_span(action.target))]
+        span = _own_span(action.target)
+        if _is_block(span):  # a nested block (a policy document's `statement`)
+            return [_remove_lines(span)]
+        return [_remove_item(span)]
     if isinstance(action, RemoveBlock):
         if action.target.span is None:
             raise Unpatchable("the block has no location in a file")
-        return [_remove_block(action.target.span, siblings, action.target.address)]
+        return [_remove_block(action.target.span, siblings, _local_address(action.target.address))]
+    if isinstance(action, UseParameter):
+        return _use_parameter(action, ctx)
     raise Unpatchable(f"no HCL writer for {type(action).__name__}")
+
+
+def _use_parameter(action: UseParameter, ctx: PatchContext) -> list[Edit]:
+    current = action.current
+    if current is not None and current.explicit and current.via is None and current.span is not None:
+        span = current.span
+        if span == action.target.span:  # the image setting itself is a `resolve:ssm:` string
+            return [Edit(span.file, span.start, span.end, _string(f"resolve:ssm:{action.path}"))]
+        return [Edit(span.file, span.start, span.end, _string(action.path))]
+    span = _own_span(action.target)
+    parameters: Parameters = ctx.memo.setdefault("hcl.parameters", Parameters())
+    name, declaration = parameters.declare(span.file, action.path, action.name, ctx.siblings)
+    reference = Edit(span.file, span.start, span.end, f"data.aws_ssm_parameter.{name}.value")
+    return [reference] if declaration is None else [reference, declaration]
 
 
 def _own_span(target: AnySourced) -> Span:
     """The text of the value itself; a value that comes through a variable is changed where it is used."""
     if target.span is None:
-        raise Unpatchable("the value has no location in a file")
+        where = " on the command line" if target.via and target.via.startswith("var.") else ""
+        raise Unpatchable(f"the value{' of ' + target.via if target.via else ''} is set{where}, not in a file")
     if target.via is not None:
         raise Unpatchable(f"the value comes from {target.via}; change it where it is set")
     return target.span
+
+
+def _literal_only(target: AnySourced) -> bool:
+    """A variable's value written where Terraform takes only literals: a variables file or a default."""
+    return target.via is not None and target.via.startswith("var.") and target.span is not None
+
+
+def _leave_to_user(target: AnySourced, ctx: PatchContext) -> Edit:
+    """A value only the user knows, where only a literal may be written (a `.tfvars` file, a variable's
+    `default`): remove it, so the variable has no value and Terraform asks for it (or its default, when a
+    variables file overrode one, applies again). From a list of several values, only that one goes."""
+    span = target.span
+    assert span is not None
+    owner = _assignment_holding(span, ctx)
+    if owner is None:
+        raise Unpatchable(f"the value comes from {target.via}; change it where it is set")
+    name, whole, expr, elements = owner
+    if (expr.start, expr.end) == (span.start, span.end):
+        return _remove_lines(whole, comments=False)
+    if any((e.start, e.end) == (span.start, span.end) for e in elements):
+        return _remove_lines(whole, comments=False) if len(elements) == 1 else _remove_item(span)
+    raise Unpatchable(
+        f"{span.text} is written inside `{name}` in {span.file.display}, where only literal values are allowed: "
+        "replace it there with the CIDR you trust"
+    )
+
+
+def _assignment_holding(span: Span, ctx: PatchContext) -> tuple[str, Span, Span, list[Span]] | None:
+    """(name, `name = value` span, value span, spans of the value's elements when it is a list literal) of the
+    variables-file assignment or variable default holding `span`."""
+    from ..parsers import ParseError
+    from ..parsers.terraform_hcl import node_span, parse_body
+
+    parsed: dict[int, Any] = ctx.memo.setdefault("hcl.parsed", {})
+    file = span.file
+    if id(file) not in parsed:
+        try:
+            parsed[id(file)] = parse_body(file)
+        except ParseError:
+            parsed[id(file)] = ({}, [])
+    attributes, blocks = parsed[id(file)]
+    candidates = [(name, attr) for name, attr in attributes.items()] if _is_tfvars(file) else [
+        (b.labels[0], b.attributes["default"]) for b in blocks
+        if b.type == "variable" and b.labels and "default" in b.attributes
+    ]  # fmt: skip
+    for name, attr in candidates:
+        if attr.span.start <= span.start and span.end <= attr.span.end:
+            return name, attr.span, node_span(file, attr.expr), _list_elements(file, attr.expr)
+    return None
+
+
+def _is_tfvars(file: SourceFile) -> bool:
+    return file.path.name.endswith(".tfvars")
+
+
+def _list_elements(file: SourceFile, expr: Any) -> list[Span]:
+    """The spans of a list literal's direct elements; [] when the value is not a list literal."""
+    from ..parsers.terraform_hcl import node_span
+
+    while getattr(expr, "data", None) == "expr_term" and len(expr.children) == 1:
+        expr = expr.children[0]
+    if getattr(expr, "data", None) != "tuple":
+        return []
+    return [
+        node_span(file, c) for c in expr.children if getattr(c, "data", "new_line_or_comment") != "new_line_or_comment"
+    ]
+
+
+def _is_block(span: Span) -> bool:
+    first = span.text.split("\n", 1)[0]
+    return span.text.endswith("}") and _NESTED_BLOCK.match(first) is not None
+
+
+def _local_address(address: str) -> str:
+    """`module.net.aws_x.y["k"]` → `aws_x.y`: how the module's own files refer to the block."""
+    return _INSTANCE_KEY.sub("", _MODULE_PREFIX.sub("", address))
+
+
+_MODULE_PREFIX = re.compile(r'^(?:module\.[\w-]+(?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?\.)+')
+_INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]$')
 
 
 def render(value: Any, like: str = "") -> str:
@@ -119,6 +287,7 @@ def _insert(block: Span, path: tuple[str, ...], rendered: str) -> Edit:
     close = block.end - 1
     if text[close] != "}":
         raise Unpatchable("the block does not end with a closing brace")
+    nl = newline(file)
     indent = file.indent_at(block.start)
     unit = _indent_unit(block, indent)
     lines: list[str] = []
@@ -133,15 +302,18 @@ def _insert(block: Span, path: tuple[str, ...], rendered: str) -> Edit:
     if len(path) == 1:
         at = _after_last_attribute(block)
         if at is not None:
-            return Edit(file, at, at, _aligned(lines[0], text, at) + "\n")
-    body = "\n".join(lines) + "\n"
+            return Edit(file, at, at, _aligned(lines[0], text, at) + nl)
+    body = nl.join(lines) + nl
     line_start = file.line_start(close)
     if text[line_start:close].strip() == "":
         return Edit(file, line_start, line_start, body)
-    inner = text[text.index("{", block.start) + 1 : close]
+    opening = text.index("{", block.start) + 1
+    inner = text[opening:close]
     if inner.strip() == "":  # `metadata_options {}`: open it up
-        return Edit(file, close - len(inner), close, "\n" + body + indent)
-    return Edit(file, close, close, "\n" + body + indent)
+        return Edit(file, opening, close, nl + body + indent)
+    if "\n" not in inner:  # a one-line block `{ ami = "x" }` may hold one argument only: open it up
+        return Edit(file, opening, close + 1, f"{nl}{indent}{unit}{inner.strip()}{nl}{body}{indent}}}")
+    return Edit(file, close, close, nl + body + indent)
 
 
 _NESTED_BLOCK = re.compile(r'^[ \t]*[A-Za-z_][\w-]*(?:[ \t]+(?:"[^"\n]*"|[A-Za-z_][\w-]*))*[ \t]*\{[ \t]*$')
@@ -185,15 +357,17 @@ def _aligned(line: str, text: str, at: int) -> str:
 
 
 def _indent_unit(block: Span, indent: str) -> str:
-    """The file's indentation step, read from the first indented line inside the block."""
+    """The file's indentation step: from the first indented line inside the block, else from the first
+    line indented under any block of the file, else two spaces (`terraform fmt`)."""
     text = block.file.text
     for line in text[block.start : block.end].split("\n")[1:]:
         stripped = line.lstrip(" \t")
-        if stripped and len(line) > len(indent) + 0 and line.startswith(indent):
+        if stripped and line.startswith(indent):
             step = line[len(indent) : len(line) - len(stripped)]
             if step:
                 return step
-    return "  "
+    found = re.search(r"\{[ \t]*\r?\n([ \t]+)\S", text)
+    return found.group(1) if found else "  "
 
 
 def _in_list(span: Span) -> bool:
@@ -226,19 +400,29 @@ def _remove_item(span: Span) -> Edit:
         i -= 1
     if i > 0 and text[i - 1] == ",":  # the last element: take the comma before it
         return Edit(file, i - 1, end, "")
+    line_start = file.line_start(start)
+    line_end = text.find("\n", end)
+    if text[line_start:start].strip() == "" and line_end != -1 and text[end:line_end].strip() == "":
+        return Edit(file, line_start, line_end + 1, "")  # the only element, alone on its line
     return Edit(file, start, end, "")  # the only element
 
 
 def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
-    """Remove a block's lines, the comment lines just above it, and one blank line."""
+    """Remove a resource block, unless something else refers to it."""
     for sib in siblings:
         text = sib.text
         body = text[: span.start] + text[span.end :] if sib is span.file else text
         if re.search(rf"\b{re.escape(address)}\b", body):
             raise Unpatchable(f"{address} is referenced elsewhere; remove the references with it")
+    return _remove_lines(span)
+
+
+def _remove_lines(span: Span, comments: bool = True) -> Edit:
+    """Remove the lines of a block or attribute, the comment lines just above it (when they belong to it:
+    a block's, not an assignment's, which may be the file's header), and one blank line."""
     file, text = span.file, span.file.text
     start = file.line_start(span.start)
-    while start > 0:
+    while comments and start > 0:
         prev = file.line_start(start - 1)
         line = text[prev : start - 1].strip()
         if not line.startswith(("#", "//")):
@@ -246,11 +430,12 @@ def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
         start = prev
     end = text.find("\n", span.end)
     end = len(text) if end == -1 else end + 1
-    before_blank = start == 0 or text[file.line_start(start - 1) : start].strip() == ""
+    line_before = text[file.line_start(start - 1) : start].strip() if start > 0 else ""
+    before_blank = start == 0 or line_before == ""
     next_end = text.find("\n", end)
     next_line = text[end : next_end if next_end != -1 else len(text)].strip()
-    if before_blank and next_line == "" and next_end != -1:
+    if (before_blank or line_before.endswith("{")) and next_line == "" and next_end != -1:
         end = next_end + 1  # keep one blank line between neighbours, not two
-    elif before_blank and start > 0 and next_line.startswith("}"):
-        start = file.line_start(start - 1)  # the last block of its parent: no blank line before the brace
+    elif before_blank and start > 0 and (next_line.startswith("}") or end >= len(text)):
+        start = file.line_start(start - 1)  # the last block of its parent or file: no blank line left
     return Edit(file, start, end, "")

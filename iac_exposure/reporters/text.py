@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..api import Report, group_by_file
-from ..findings import Applicability, Severity
+from ..findings import Applicability, Finding, Severity
 
 _COLOURS = {
     Severity.CRITICAL: "\033[1;31m",
@@ -12,9 +12,15 @@ _COLOURS = {
     Severity.LOW: "\033[36m",
 }
 _RESET, _BOLD, _DIM, _GREEN, _RED, _CYAN = "\033[0m", "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[36m"
+_YELLOW = "\033[33m"
 
 
-def render(report: Report, colour: bool = False, show_patches: bool = True) -> str:
+def _where(f: Finding) -> str:
+    span = f.location or f.resource.span
+    return f"{span.file.display}:{span.start_line}" if span else "<unknown>"
+
+
+def render(report: Report, colour: bool = False, show_patches: bool = True, show_suppressed: bool = False) -> str:
     def c(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
@@ -23,12 +29,12 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
         out.append(c(_BOLD, file))
         for result in results:
             f = result.finding
-            line = f.location.start_line if f.location else (f.resource.span.start_line if f.resource.span else 0)
             sev = f.trait.severity
             out.append(
-                f"  {file}:{line}  {c(_COLOURS[sev], sev.value.upper())}  {c(_BOLD, f.trait.id)}  {f.resource.address}"
+                f"  {_where(f)}  {c(_COLOURS[sev], sev.value.upper())}  {c(_BOLD, f.trait.id)}  {f.resource.address}"
             )
             out.append(f"    {f.message}")
+            out.extend(f"      - {line}" for line in f.evidence)
             patch = result.patch
             if patch is None or not show_patches:
                 continue
@@ -53,7 +59,26 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
         out.append("")
     for d in report.diagnostics:
         where = f"{d.file}:{d.line}" if d.line else d.file
-        out.append(f"{where}: {c(_RED, d.kind)}: {d.message}")
+        out.append(f"{where}: {c(_RED if d.error else _DIM, d.kind)}: {d.message}")
+    for d in report.notices:
+        where = f"{d.file}:{d.line}" if d.line else d.file
+        out.append(f"{where}: {c(_YELLOW, d.kind)}: {d.message}")
+    if report.diagnostics or report.notices:
+        out.append("")
+    if show_suppressed and report.suppressed:
+        out.append(c(_BOLD, "Suppressed"))
+        for s in report.suppressed:
+            f, rule = s.finding, s.suppression
+            until = f" until {rule.until.isoformat()}" if rule.until else ""
+            out.append(f"  {_where(f)}  {f.trait.id}  {f.resource.address}")
+            out.append(f"    {f.message}")
+            out.append(c(_DIM, f"    by {rule.where}{until}: {rule.reason or '(no reason given)'}"))
+        out.append("")
+    if report.stale:
+        out.append(c(_BOLD, "Stale baseline entries") + " (no longer found; refresh with --write-baseline)")
+        for entry in report.stale:
+            out.append(f"  {entry.file}  {entry.trait}  {entry.resource}: {entry.message}")
+        out.append("")
     if report.exposures:
         out.append(c(_BOLD, "Exposures"))
         for e in report.exposures:
@@ -66,7 +91,13 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
     summary = (
         f"{n} finding{'s' if n != 1 else ''} in {report.files_scanned} file{'s' if report.files_scanned != 1 else ''}"
     )
-    if report.diagnostics:
-        summary += f", {len(report.diagnostics)} file(s) not analysed"
+    not_analysed = sum(1 for d in report.diagnostics if d.error)
+    if not_analysed:
+        summary += f", {not_analysed} file(s) not analysed"
+    hidden = [f"{len(report.suppressed)} suppressed"] if report.suppressed else []
+    if report.baselined:
+        hidden.append(f"{report.baselined} in the baseline")
+    if hidden:
+        summary += f" ({', '.join(hidden)})"
     out.append(c(_BOLD, summary))
     return "\n".join(out) + "\n"

@@ -9,12 +9,15 @@ from ..config import Config
 from ..findings import Finding, TraitMeta
 from ..model.graph import Model
 from . import (
+    eol_operating_system,
     iam_admin_policy,
     iam_service_admin_policy,
     imdsv1_allowed,
+    network_exploitable_cve,
     open_security_group,
     public_ip,
     remote_access_open,
+    software_cve,
 )
 
 TRAITS: tuple[ModuleType, ...] = (
@@ -24,6 +27,9 @@ TRAITS: tuple[ModuleType, ...] = (
     remote_access_open,
     open_security_group,
     public_ip,
+    network_exploitable_cve,
+    software_cve,
+    eol_operating_system,
 )
 
 Check = Callable[[Model, Config], Iterator[Finding]]

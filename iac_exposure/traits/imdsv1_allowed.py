@@ -82,6 +82,6 @@ def check(model: Model, config: Config) -> Iterator[Finding]:
             compute.resource,
             source,
             tokens.span,
-            f"{tokens.key} is {state}{inherited}: the {compute.kind.value} allows IMDSv1",
+            f"http_tokens is {state}{inherited}: the {compute.kind.value} allows IMDSv1",
             remedy,
         )

@@ -69,12 +69,12 @@ def check(model: Model, config: Config) -> Iterator[Finding]:
 
 def _launch_ip(compute: Compute) -> Iterator[Finding]:
     assoc = compute.settings.associate_public_ip_address
-    if assoc.origin is Origin.EXPLICIT:
+    if assoc.origin is Origin.EXPLICIT and assoc.value is not None:  # null (a variable's default) is unset
         if assoc.value is True:
             source = owner_of(assoc, compute)
             yield Finding(
                 META, compute.resource, source, assoc.span,
-                f"{assoc.key} is true on the {compute.kind.value}", _no_public_ip(compute),
+                f"associate_public_ip_address is true on the {compute.kind.value}", _no_public_ip(compute),
             )  # fmt: skip
         return
     if assoc.origin is Origin.UNKNOWN or compute.settings.existing_primary_interface or compute.kind not in _LAUNCHED:
@@ -91,7 +91,11 @@ def _launch_ip(compute: Compute) -> Iterator[Finding]:
         flag = subnet.map_public_ip_on_launch
         if flag.value is True:
             where = flag.span if flag.explicit else subnet.span
-            why = "is a default subnet" if subnet.is_default and not flag.explicit else f"has {flag.key} = true"
+            why = (
+                "is a default subnet"
+                if subnet.is_default and not flag.explicit
+                else "has map_public_ip_on_launch = true"
+            )
             yield Finding(
                 META, compute.resource, subnet, where,
                 f"Subnet {subnet.address} {why}: the {compute.kind.value} gets a public IP",
@@ -109,13 +113,13 @@ def _no_public_ip(compute: Compute, subnet: Subnet | None = None) -> Remedy:
         if subnet is not None and subnet.map_public_ip_on_launch.explicit:
             flag = subnet.map_public_ip_on_launch
             return Remedy(
-                f"Set {flag.key} to false on {subnet.address}",
+                f"Stop subnet {subnet.address} assigning public IPs",
                 SetValue(flag, False),
                 Applicability.UNSAFE,
                 "every instance launched into the subnet stops getting a public address",
             )
         return Remedy(
-            f"Set {assoc.key} to false on the primary network interface",
+            "Do not request a public IP on the primary network interface",
             None,
             Applicability.DISPLAY_ONLY,
             "adding a network interface moves the security groups and subnet onto it",

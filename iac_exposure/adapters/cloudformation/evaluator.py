@@ -4,7 +4,8 @@ Mappings become dicts of `Sourced`, sequences tuples, so every element keeps its
 itself decides is evaluated: `Ref` to a resource (a `Ref` to its logical id), to a parameter (its `--parameter`
 value, else its `Default`), `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`, `Fn::Select`, `Fn::Split`, `Fn::FindInMap`,
 `Fn::If` over `Conditions`, `Fn::Base64`. What only the deployment decides (`Fn::ImportValue`, `AWS::Region`,
-`AWS::AccountId`, a parameter without a default) is UNKNOWN, never guessed.
+`AWS::AccountId`, a parameter without a default) is UNKNOWN, never guessed; a parameter read from SSM
+Parameter Store (`AWS::SSM::Parameter::Value<…>`) is a `Ref` to its declaration, an `SsmParameter`.
 
 Two pseudo parameters are given a value: `AWS::Partition` is "aws" and `AWS::URLSuffix` is "amazonaws.com".
 This is no guess about the deployment: the value only ever reaches checks that give the same verdict in every
@@ -12,8 +13,9 @@ partition (managed policy ARNs are matched in any partition, `ec2.amazonaws.com`
 are both EC2; `tests/test_cfn_evaluator.py` checks it), and a patch never writes the evaluated text back, only
 edits the literal part it changes.
 
-A value taken from elsewhere (a parameter's default, a mapping) carries `via`, so a patch does not rewrite it
-where it is used. A value an intrinsic leaves out (`AWS::NoValue`) is dropped from sequences; in a mapping it
+A value taken from elsewhere carries `via` (`parameter X`: its default, located there; `--parameter X`: the
+command line, located where the template uses it; `Fn::FindInMap M.K.L`: the mapping), so a patch rewrites it
+where it is written, or not at all. A value an intrinsic leaves out (`AWS::NoValue`) is dropped from sequences; in a mapping it
 is DEFAULT with no `missing` path: absent, but not something a patch can insert beside the intrinsic.
 
 Conditions are evaluated from parameter values. A condition that cannot be (it depends on an unknown value)
@@ -33,6 +35,7 @@ from ...source import Span
 AnySourced = Sourced[Any]
 
 NO_VALUE = "AWS::NoValue"
+SSM_VALUE = "AWS::SSM::Parameter::Value<"
 PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
 _LIST_TYPES = ("CommaDelimitedList", "List<")
 _MAX_DEPTH = 64
@@ -127,22 +130,30 @@ class Evaluator:
         return unknown(key, node.span, target)
 
     def parameter(self, name: str, node: Node, key: str) -> AnySourced:
-        """A parameter's value: `--parameter NAME=VALUE`, else its default; located where it is written."""
-        via = f"parameter {name}"
+        """A parameter's value: `--parameter NAME=VALUE` (located where the parameter is used), else its
+        default (located there). A parameter read from SSM Parameter Store is a `Ref` to its declaration."""
+        if parameter_type(self.parameters[name]).startswith(SSM_VALUE):
+            return Sourced(Ref(name), Origin.EXPLICIT, key, node.span)
+        value = self.declared_value(name, key)
+        if value is None:
+            return unknown(key, node.span, f"parameter {name}")
+        if value.span is None:  # given on the command line: where the template uses it
+            value = _located(value, node.span)
+        return value
+
+    def declared_value(self, name: str, key: str) -> AnySourced | None:
+        """The value a parameter is given, as written: `--parameter` (no location), else its `Default`."""
         declared = self.parameters[name]
-        kind = declared.mapping.get("Type")
-        kind_text = str(kind.value) if kind is not None else "String"
-        if kind_text.startswith("AWS::SSM::Parameter::"):
-            return unknown(key, node.span, f"{via} (read from SSM Parameter Store at deployment)")
+        span: Span | None
         if name in self.overrides:
             raw: Any = self.overrides[name]
-            span = node.span
+            span, via = None, f"--parameter {name}"
         else:
             default = declared.mapping.get("Default")
             if default is None or isinstance(default.value, (dict, tuple)):
-                return unknown(key, node.span, via)
-            raw, span = default.value, default.span
-        if kind_text.startswith(_LIST_TYPES):
+                return None
+            raw, span, via = default.value, default.span, f"parameter {name}"
+        if parameter_type(declared).startswith(_LIST_TYPES):
             items = tuple(Sourced(part.strip(), Origin.EXPLICIT, key, span, (), via) for part in str(raw).split(","))
             return Sourced(items, Origin.EXPLICIT, key, span, (), via)
         return Sourced(raw, Origin.EXPLICIT, key, span, (), via)
@@ -333,6 +344,18 @@ def _used_conditions(node: Node) -> Iterator[str]:
             stack.extend(reversed(list(current.value.values())))
         elif isinstance(current.value, tuple):
             stack.extend(reversed(current.value))
+
+
+def parameter_type(declared: Node) -> str:
+    kind = declared.mapping.get("Type")
+    return str(kind.value) if kind is not None else "String"
+
+
+def _located(value: AnySourced, span: Span) -> AnySourced:
+    inner = value.value
+    if isinstance(inner, tuple):
+        inner = tuple(_located(v, span) for v in inner)
+    return Sourced(inner, value.origin, value.key, span, value.missing, value.via)
 
 
 def no_value(key: str, span: Span) -> AnySourced:

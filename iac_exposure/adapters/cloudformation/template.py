@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from itertools import islice, product
 from typing import Any
 
-from ...model.aws import Resource
+from ...model.aws import Resource, SsmParameter
 from ...model.graph import OtherResource
-from ...model.values import Ref, Sourced
+from ...model.values import Ref, Sourced, unknown
 from ...parsers.cloudformation import Node
 from .common import Block, ResourceEntry
 from .ec2 import (
@@ -26,7 +26,7 @@ from .ec2 import (
     adapt_launch_template,
     adapt_spot_fleet,
 )
-from .evaluator import Evaluator
+from .evaluator import SSM_VALUE, Evaluator, parameter_type
 from .iam import adapt_instance_profile, adapt_managed_policy, adapt_role, adapt_role_policy
 from .vpc import (
     adapt_network_acl,
@@ -77,6 +77,7 @@ def adapt_template(root: Node, parameters: dict[str, str]) -> list[tuple[dict[st
 
 
 def _resources(ev: Evaluator) -> Iterator[Resource]:
+    yield from _ssm_parameters(ev)
     for name, node in ev.resources.items():
         kind = node.mapping.get("Type")
         if kind is None or not isinstance(kind.value, str):
@@ -91,6 +92,16 @@ def _resources(ev: Evaluator) -> Iterator[Resource]:
             yield OtherResource(name, kind.value, name, node.entry, (), references)
             continue
         yield from adapter(entry)
+
+
+def _ssm_parameters(ev: Evaluator) -> Iterator[Resource]:
+    """Parameters read from SSM Parameter Store (an AMI by its public parameter path): their path is the
+    value they are given, the value they resolve to is known only at deployment."""
+    for name, node in ev.parameters.items():
+        kind = parameter_type(node)
+        if kind.startswith(SSM_VALUE):
+            path = ev.declared_value(name, "Default") or unknown("Default", node.entry, f"parameter {name}")
+            yield SsmParameter(name, kind, name, node.entry, (), path, unknown("value", node.entry))
 
 
 def _properties(ev: Evaluator, resource: Node) -> Block:
