@@ -145,8 +145,15 @@ def _parse_in_parallel(directories: list[Path], config: Config) -> None:
     the parsing, which is most of the time. Output does not depend on the number of jobs.
     """
     jobs = config.jobs or os.cpu_count() or 1
-    files = [p for d in directories for p in _list_dir(d) if p.name.endswith((".tf", ".tf.json"))]
-    if jobs < 2 or len(files) < PARALLEL_FROM:
+    cache = parse_cache(config, "terraform")
+    if jobs < 2 or cache is None:
+        return
+    files = []
+    for path in (p for d in directories for p in _list_dir(d) if p.name.endswith((".tf", ".tf.json"))):
+        source = load_source(path, Unit(), config, "tf-json" if path.name.endswith(".json") else "hcl")
+        if source is not None and not cache.entry(source.format, source).exists():
+            files.append(path)
+    if len(files) < PARALLEL_FROM:
         return
     import multiprocessing
 
