@@ -95,11 +95,13 @@ def discover(
         path = Path(raw)
         if path.is_dir():
             whole_dirs = True
+            skip.ask(path)
             for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
                 here = Path(dirpath)
                 dirnames[:] = sorted(
                     d for d in dirnames
-                    if d not in _SKIP_DIRS and not d.startswith(".") and not skip.excluded(here / d, is_dir=True)
+                    if d not in _SKIP_DIRS and not d.startswith(".")
+                    and not skip.excluded(here / d, is_dir=True)
                 )  # fmt: skip
                 for name in sorted(filenames):
                     if not skip.excluded(here / name):

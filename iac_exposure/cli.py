@@ -124,6 +124,10 @@ class ConfigFileError(click.ClickException):
 )  # fmt: skip
 @click.option("--no-cache", is_flag=True, help="Parse every file again instead of using the parse cache.")
 @click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+    help="Parse with N processes on large scans (default: one per CPU).",
+)  # fmt: skip
+@click.option(
     "--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
     help="Where parsed files are cached (default: $XDG_CACHE_HOME/iac-exposure).",
 )  # fmt: skip
@@ -156,6 +160,7 @@ def scan(
     var: tuple[str, ...],
     source_dir: str | None,
     no_cache: bool,
+    jobs: int | None,
     cache_dir: str | None,
     parameters: tuple[str, ...],
     color: bool | None,
@@ -186,6 +191,7 @@ def scan(
         "source_dir": source_dir,
         "parameters": _parameters(parameters) or None,
         "use_cache": False if no_cache else None,
+        "jobs": jobs,
         "cache_dir": Path(cache_dir) if cache_dir else None,
         # writing a baseline records every current finding, whatever an older baseline holds
         "baseline": Path(baseline_file) if baseline_file and not write_baseline else None,

@@ -34,6 +34,7 @@ class Config:
     # parsed files are cached by content here (None: the user cache directory); use_cache=False: never
     cache_dir: Path | None = None
     use_cache: bool = True
+    jobs: int = 0  # parser processes for large scans; 0: one per CPU
     # where the configuration of a Terraform plan is (default: the plan file's directory)
     source_dir: str | None = None
     # Amazon Inspector v2 `list-findings` exports joined with the AMIs of launch sources
