@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, TypeVar
 
 from .aws import (
@@ -18,6 +19,7 @@ from .aws import (
     LaunchConfiguration,
     LaunchSettings,
     LaunchTemplate,
+    LoadBalancer,
     ManagedPolicy,
     MetadataOptions,
     NetworkAcl,
@@ -30,6 +32,7 @@ from .aws import (
     SecurityGroupRule,
     Subnet,
 )
+from .network import NetworkLinks
 from .values import Origin, Ref, Sourced, unknown
 
 R = TypeVar("R", bound=Resource)
@@ -115,7 +118,15 @@ class Model:
         self.referenced_by_others: set[str] = set()
         for other in self.of_type(OtherResource):
             self.referenced_by_others |= other.references
+        for lb in self.of_type(LoadBalancer):  # a group guarding a load balancer is not an EC2 exposure
+            for group in self.resolve_all(lb.security_groups, SecurityGroup)[0]:
+                self.referenced_by_others.add(group.address)
         self.compute: tuple[Compute, ...] = tuple(self._link_compute())
+
+    @cached_property
+    def network(self) -> NetworkLinks:
+        """Routes, gateways, network ACLs and load balancer paths, resolved on first use."""
+        return NetworkLinks(self)
 
     # -- lookups -------------------------------------------------------------------------------------
 

@@ -9,7 +9,16 @@ from typing import Any
 from ..model.values import Origin, Sourced
 from ..source import SourceFile, Span
 from .edits import Edit
-from .remedies import Action, NewInput, RemoveBlock, RemoveItem, ReplaceItem, ReplaceWithInput, SetValue
+from .remedies import (
+    Action,
+    NewInput,
+    ReferenceOwnGroup,
+    RemoveBlock,
+    RemoveItem,
+    ReplaceItem,
+    ReplaceWithInput,
+    SetValue,
+)
 from .render import PatchContext, Unpatchable
 
 AnySourced = Sourced[Any]
@@ -74,6 +83,8 @@ def edits(action: Action, ctx: PatchContext) -> list[Edit]:
         if action.target.span is None:
             raise Unpatchable("the block has no location in a file")
         return [_remove_block(action.target.span, siblings, action.target.address)]
+    if isinstance(action, ReferenceOwnGroup):
+        return _reference_own_group(action)
     raise Unpatchable(f"no HCL writer for {type(action).__name__}")
 
 
@@ -254,3 +265,73 @@ def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
     elif before_blank and start > 0 and next_line.startswith("}"):
         start = file.line_start(start - 1)  # the last block of its parent: no blank line before the brace
     return Edit(file, start, end, "")
+
+
+def _reference_own_group(action: ReferenceOwnGroup) -> list[Edit]:
+    """`cidr_blocks = [X]` → `self = true` (keeping the `=` column); `cidr_ipv4 = X` →
+    `referenced_security_group_id = <the rule's security_group_id>` for the one-source-per-rule resources."""
+    span, rule = _own_span(action.target), action.rule
+    file, text = span.file, span.file.text
+    if rule.type in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        line_start = file.line_start(span.start)
+        head = re.match(r"[ \t]*([A-Za-z_][\w-]*)[ \t]*=[ \t]*$", text[line_start : span.start])
+        if head is None:
+            raise Unpatchable("the CIDR is not written as its own attribute")
+        group = _own_span(rule.security_group)
+        return [Edit(file, line_start + head.start(1), span.end, f"referenced_security_group_id = {group.text}")]
+    listed = _list_attribute(span)
+    if listed is None:
+        raise Unpatchable("the CIDR is not written in a list of the rule")
+    name_start, eq_col, list_end, only = listed
+    if rule.type == "aws_security_group_rule" and (len(rule.cidrs) > 1 or rule.sources):
+        raise Unpatchable("`self` cannot be combined with other sources in aws_security_group_rule: "
+                          "move them to a rule of their own first")  # fmt: skip
+    self_attr = "self" + " " * max(1, eq_col - name_start - len("self")) + "= true"
+    if only and rule.self_reference:
+        line_start, line_end = file.line_start(name_start), text.find("\n", list_end)
+        return [Edit(file, line_start, len(text) if line_end == -1 else line_end + 1, "")]
+    if only:
+        return [Edit(file, name_start, list_end, self_attr)]
+    edits = [_remove_item(span)]
+    if not rule.self_reference:
+        line_end = text.find("\n", list_end)
+        at = len(text) if line_end == -1 else line_end
+        edits.append(Edit(file, at, at, "\n" + text[file.line_start(name_start) : name_start] + self_attr))
+    return edits
+
+
+def _list_attribute(element: Span) -> tuple[int, int, int, bool] | None:
+    """For an element of `name = [ … ]`: (start of name, offset of `=`, end of the list, is it the only element)."""
+    text = element.file.text
+    depth, i = 0, element.start - 1
+    while i >= 0:
+        ch = text[i]
+        if ch in ")]}":
+            depth += 1
+        elif ch in "([{":
+            if depth == 0:
+                break
+            depth -= 1
+        i -= 1
+    if i < 0 or text[i] != "[":
+        return None
+    line_start = element.file.line_start(i)
+    head = re.match(r"[ \t]*([A-Za-z_][\w-]*)([ \t]*)=[ \t]*$", text[line_start:i])
+    if head is None:
+        return None
+    depth, j = 0, element.end
+    while j < len(text):
+        ch = text[j]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        j += 1
+    if j >= len(text) or text[j] != "]":
+        return None
+    rest = text[i + 1 : element.start] + text[element.end : j]
+    rest = re.sub(r"(#|//)[^\n]*", "", rest)
+    only = rest.replace(",", "").strip() == ""
+    return line_start + head.start(1), line_start + head.end(2), j + 1, only

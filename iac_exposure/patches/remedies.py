@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..findings import Applicability
-from ..model.aws import Resource
+from ..model.aws import Resource, SecurityGroupRule
 from ..model.values import Sourced
 
 AnySourced = Sourced[Any]
@@ -57,7 +57,19 @@ class RemoveBlock:
     target: Resource
 
 
-Action = SetValue | ReplaceWithInput | ReplaceItem | RemoveItem | RemoveBlock
+@dataclass(frozen=True, slots=True)
+class ReferenceOwnGroup:
+    """Admit the rule's own security group (its members) instead of one CIDR source of the rule.
+
+    A writer removes the CIDR and makes the rule self-referencing in the form the rule's resource takes
+    (Terraform `self = true`, or `referenced_security_group_id`; CloudFormation `SourceSecurityGroupId`).
+    """
+
+    target: AnySourced  # the CIDR element
+    rule: SecurityGroupRule
+
+
+Action = SetValue | ReplaceWithInput | ReplaceItem | RemoveItem | RemoveBlock | ReferenceOwnGroup
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ def finding_dict(result: Result) -> dict[str, Any]:
             "end_line": loc.end_line if loc else None,
         },
         "message": f.message,
+        "evidence": list(f.evidence),
         "remediation": patch.title if patch else f.trait.fix_title,
         "patch": patch.diff if patch else None,
         "applicability": patch.applicability.value if patch else None,

@@ -12,9 +12,11 @@ from . import (
     iam_admin_policy,
     iam_service_admin_policy,
     imdsv1_allowed,
+    internet_reachable,
     open_security_group,
     public_ip,
     remote_access_open,
+    vpc_reachable,
 )
 
 TRAITS: tuple[ModuleType, ...] = (
@@ -24,6 +26,8 @@ TRAITS: tuple[ModuleType, ...] = (
     remote_access_open,
     open_security_group,
     public_ip,
+    internet_reachable,
+    vpc_reachable,
 )
 
 Check = Callable[[Model, Config], Iterator[Finding]]

@@ -1,0 +1,308 @@
+"""Packets along a network path: which sources get past a placement's route table, network ACL and the
+security groups of an instance.
+
+CIDR blocks either nest or are disjoint, so the blocks involved (security-group sources, route destinations,
+ACL entries, the ranges that are not the internet) cut the address space into regions that every rule
+treats alike. One address per region is tried, and one port per stretch of ports the rules tell apart:
+the answer is exact, not sampled. Whatever is unknown on the way (a route whose destination or target is
+not in the code, an ACL entry not evaluated) stops the search with the reason, never a guess.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..model.aws import NetworkAclEntry, SecurityGroup, SecurityGroupRule
+from ..model.graph import Model
+from ..model.network import Gateway, Network, Placement, RouteEntry
+from ..model.values import Sourced
+from ._network import port_range
+
+AnySourced = Sourced[Any]
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+ALL, TCP, UDP, ICMP, ICMPV6 = -1, 6, 17, 1, 58
+_NAMES = {"-1": ALL, "all": ALL, "tcp": TCP, "udp": UDP, "icmp": ICMP, "icmpv6": ICMPV6}
+_PROTO_TEXT = {TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMPV6: "icmpv6"}
+_EPHEMERAL = (1024, 65535)
+
+# Not the internet: private, shared (CGNAT), loopback, link-local, "this network", multicast and reserved.
+# Documentation ranges (203.0.113.0/24 …) count as public: examples use them for public addresses.
+NOT_INTERNET: tuple[Network, ...] = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3",
+        "::/127", "fc00::/7", "fe80::/10", "ff00::/8",
+    )
+)  # fmt: skip
+
+
+def protocol_number(value: Any) -> int | None:
+    text = str(value).strip().lower() if value is not None else ""
+    if text in _NAMES:
+        return _NAMES[text]
+    return int(text) if text.isdigit() else None
+
+
+def protocol_text(number: int) -> str:
+    return _PROTO_TEXT.get(number, str(number))
+
+
+def is_public(address: Address) -> bool:
+    return not any(address in net for net in NOT_INTERNET)
+
+
+def has_public(network: Network) -> bool:
+    """Some address of the block is on the internet (no union of the excluded ranges forms a larger block)."""
+    return not any(network.version == net.version and network.subnet_of(net) for net in NOT_INTERNET)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """One CIDR source of one ingress rule of a security group."""
+
+    group: SecurityGroup
+    rule: SecurityGroupRule
+    cidr: AnySourced
+    network: Network
+    protocol: int  # ALL for every protocol
+    ports: tuple[int, int] | None  # None: every port (all protocols, or a protocol without ports)
+
+    def admits(self, protocol: int, port: int | None) -> bool:
+        if self.protocol not in (ALL, protocol):
+            return False
+        return self.ports is None or port is None or self.ports[0] <= port <= self.ports[1]
+
+    def describe(self) -> str:
+        if self.protocol == ALL:
+            return "all ports and protocols"
+        if self.ports is None:
+            return protocol_text(self.protocol)
+        lo, hi = self.ports
+        return f"{lo}/{protocol_text(self.protocol)}" if lo == hi else f"{lo}-{hi}/{protocol_text(self.protocol)}"
+
+
+def admissions(model: Model, groups: Iterable[SecurityGroup]) -> list[Admission]:
+    """Every evaluated CIDR source of the groups' ingress rules (rules not evaluated admit nothing we know of)."""
+    found = []
+    for group in groups:
+        for rule in model.rules(group):
+            if rule.direction != "ingress":
+                continue
+            protocol = protocol_number(rule.protocol.value) if rule.protocol.known else None
+            if protocol is None:
+                continue
+            ports: tuple[int, int] | None = None
+            if protocol in (TCP, UDP):
+                ports = port_range(rule.from_port, rule.to_port)
+                if ports is None:
+                    continue
+            for cidr in rule.cidrs:
+                network = model.network.cidr(cidr)
+                if network is not None:
+                    found.append(Admission(group, rule, cidr, network, protocol, ports))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """A packet that gets through: from `address` to `port`, admitted by `admission`, routed by `route`."""
+
+    admission: Admission
+    address: Address
+    protocol: int
+    port: int | None
+    route: RouteEntry
+
+    def describe_port(self) -> str:
+        proto = protocol_text(self.protocol)
+        return f"{self.port}/{proto}" if self.port is not None else proto
+
+
+@dataclass(slots=True)
+class Search:
+    witnesses: list[Witness]
+    depends_on: list[str]  # what stopped the search somewhere (unknowns)
+
+
+def search(
+    model: Model,
+    placement: Placement,
+    candidates: list[Admission],
+    wanted: Callable[[RouteEntry], bool],
+    source_ok: Callable[[Address], bool],
+) -> Search:
+    """For each admission, the first packet from an acceptable source whose return route is a wanted one and
+    that the placement's network ACL lets in (and its reply out)."""
+    result = Search([], [])
+    if placement.routes is None:
+        result.depends_on.append(placement.routes_depend_on)
+        return result
+    acl = _Acl(model, placement)
+    blocks: set[Network] = {a.network for a in candidates} | set(NOT_INTERNET)
+    blocks |= {r.destination for r in placement.routes if r.destination is not None}
+    blocks |= acl.networks()
+    points = _representatives(blocks)
+    for adm in candidates:
+        found = _first_witness(adm, points, placement.routes, acl, wanted, source_ok, result.depends_on)
+        if found is not None:
+            result.witnesses.append(found)
+    return result
+
+
+def _first_witness(
+    adm: Admission,
+    points: list[Address],
+    routes: tuple[RouteEntry, ...],
+    acl: _Acl,
+    wanted: Callable[[RouteEntry], bool],
+    source_ok: Callable[[Address], bool],
+    depends_on: list[str],
+) -> Witness | None:
+    for address in points:
+        if address not in adm.network or not source_ok(address):
+            continue
+        route = _longest_match(routes, address, depends_on)
+        if route is None or not wanted(route):
+            continue
+        for protocol, port in acl.tries(adm):
+            inbound = acl.allows(address, protocol, port, egress=False)
+            if inbound is None:
+                depends_on.append(acl.depends_on)
+                continue
+            if not inbound:
+                continue
+            outbound = acl.allows_reply(address, protocol)
+            if outbound is None:
+                depends_on.append(acl.depends_on)
+                continue
+            if outbound:
+                return Witness(adm, address, protocol, port, route)
+    return None
+
+
+def _longest_match(routes: tuple[RouteEntry, ...], address: Address, depends_on: list[str]) -> RouteEntry | None:
+    """The route the reply to `address` takes; None when none (dropped) or when it is not known."""
+    best: RouteEntry | None = None
+    for route in routes:
+        dest = route.destination
+        if dest is None:
+            depends_on.append(route.depends_on)
+            return None  # a route we cannot place might be the more specific one
+        longer = best is None or best.destination is None or dest.prefixlen > best.destination.prefixlen
+        if dest.version == address.version and address in dest and longer:
+            best = route
+    if best is not None and best.gateway is Gateway.UNKNOWN:
+        depends_on.append(best.depends_on)
+        return None
+    return best
+
+
+def _representatives(blocks: set[Network]) -> list[Address]:
+    """One address in each block outside the blocks nested in it: every region the blocks tell apart."""
+    points = []
+    for block in sorted(blocks, key=lambda n: (n.version, n.prefixlen, int(n.network_address))):
+        inner = [b for b in blocks if b != block and b.version == block.version and b.subnet_of(block)]  # type: ignore[arg-type]
+        outermost = [b for b in inner if not any(b != c and b.subnet_of(c) for c in inner)]  # type: ignore[arg-type]
+        pieces: list[Network] = [block]
+        for hole in outermost:
+            rest: list[Network] = []
+            for piece in pieces:
+                if hole.subnet_of(piece) and hole != piece:  # type: ignore[arg-type]
+                    rest.extend(piece.address_exclude(hole))  # type: ignore[arg-type]
+                elif not piece.subnet_of(hole):  # type: ignore[arg-type]
+                    rest.append(piece)
+            pieces = rest
+        if pieces:
+            points.append(pieces[0].network_address)
+    return points
+
+
+class _Acl:
+    """The placement's network ACL: first matching entry by rule number decides, nothing matching denies."""
+
+    def __init__(self, model: Model, placement: Placement) -> None:
+        self.model = model
+        self.placement = placement
+        self.depends_on = f"the rules of {placement.acl.address}" if placement.acl else placement.acl_hop.text
+        self._rules: dict[bool, list[tuple[NetworkAclEntry, int | None, Network | None]]] = {}
+        for egress in (False, True):
+            rows = []
+            for entry in placement.acl_entries:
+                if entry.egress == egress:
+                    number = entry.rule_number.value
+                    rows.append((entry, number if isinstance(number, int) else None, model.network.cidr(entry.cidr)))
+            rows.sort(key=lambda r: r[1] if r[1] is not None else -1)
+            self._rules[egress] = rows
+
+    def networks(self) -> set[Network]:
+        return {net for rows in self._rules.values() for _, _, net in rows if net is not None}
+
+    def tries(self, adm: Admission) -> list[tuple[int, int | None]]:
+        """The (protocol, port) pairs worth trying for an admission: one per stretch the inbound rules tell apart."""
+        protocols = [adm.protocol] if adm.protocol != ALL else [TCP, UDP, ICMP if adm.network.version == 4 else ICMPV6]
+        out: list[tuple[int, int | None]] = []
+        for protocol in protocols:
+            if protocol not in (TCP, UDP):
+                out.append((protocol, None))
+                continue
+            lo, hi = adm.ports or (0, 65535)
+            out.extend((protocol, port) for port in self._cuts(lo, hi, egress=False))
+        return out
+
+    def _cuts(self, lo: int, hi: int, egress: bool) -> list[int]:
+        cuts = {lo}
+        for entry, _, _ in self._rules[egress]:
+            rng = port_range(entry.from_port, entry.to_port)
+            if rng is not None:
+                cuts |= {p for p in (rng[0], rng[1] + 1) if lo < p <= hi}
+        return sorted(cuts)
+
+    def allows(self, address: Address, protocol: int, port: int | None, egress: bool) -> bool | None:
+        if self.placement.acl is None:
+            return True if self.placement.acl_known else None
+        for entry, number, network in self._rules[egress]:
+            if number is None:
+                return None
+            matches = self._matches(entry, network, address, protocol, port)
+            if matches is None:
+                return None
+            if matches:
+                action = str(entry.action.value).lower() if entry.action.known else ""
+                return {"allow": True, "deny": False}.get(action)
+        return False
+
+    def allows_reply(self, address: Address, protocol: int) -> bool | None:
+        """The reply goes out to an ephemeral port of the client (stateless ACLs check it separately)."""
+        if protocol not in (TCP, UDP):
+            return self.allows(address, protocol, None, egress=True)
+        unknown = False
+        for port in self._cuts(*_EPHEMERAL, egress=True):
+            verdict = self.allows(address, protocol, port, egress=True)
+            if verdict:
+                return True
+            unknown = unknown or verdict is None
+        return None if unknown else False
+
+    def _matches(
+        self, entry: NetworkAclEntry, network: Network | None, address: Address, protocol: int, port: int | None
+    ) -> bool | None:
+        if network is None:
+            return None
+        if network.version != address.version:
+            return False
+        wanted = protocol_number(entry.protocol.value) if entry.protocol.known else None
+        if wanted is None:
+            return None
+        if address not in network or wanted not in (ALL, protocol):
+            return False
+        if wanted in (TCP, UDP) and port is not None:
+            rng = port_range(entry.from_port, entry.to_port)
+            if rng is None:
+                return None
+            return rng[0] <= port <= rng[1]
+        return True
