@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .config import Config
 from .diagnostics import Diagnostic
-from .exposures import Exposure, exposures
+from .exposures import DEFAULT_TABLE, Exposure, exposures
 from .findings import Finding
 from .patches.render import Patch, Patcher
 from .readers import Reader
@@ -103,7 +103,7 @@ def scan(paths: Iterable[str], config: Config) -> Report:
     findings.sort(key=lambda f: f.sort_key)
     patcher = Patcher(loaded)
     report.results = [Result(f, patcher.patch(f)) for f in findings]
-    report.exposures = exposures(findings)
+    report.exposures = exposures(findings, config.exposure_table or DEFAULT_TABLE)
     return report
 
 

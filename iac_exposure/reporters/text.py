@@ -1,4 +1,5 @@
-"""Text for people: grouped by file, `file:line`, trait, message, and the patch under it."""
+"""Text for people: the exposures, most severe first; then the findings grouped by file (`file:line`, trait,
+message, the path as evidence, and the patch under it)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,15 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
         return f"{code}{text}{_RESET}" if colour else text
 
     out: list[str] = []
+    if report.exposures:
+        out.append(c(_BOLD, "Exposures, most severe first"))
+        for e in report.exposures:
+            out.append(
+                f"  {c(_COLOURS[e.severity], e.severity.value.upper())}  {c(_BOLD, e.resource)}  "
+                f"(likelihood {e.likelihood}, impact {e.impact})"
+            )
+            out.append("    " + "; ".join(f"{category}: {', '.join(traits)}" for category, traits in e.categories))
+        out.append("")
     for file, results in sorted(group_by_file(report).items()):
         out.append(c(_BOLD, file))
         for result in results:
@@ -29,6 +39,7 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
                 f"  {file}:{line}  {c(_COLOURS[sev], sev.value.upper())}  {c(_BOLD, f.trait.id)}  {f.resource.address}"
             )
             out.append(f"    {f.message}")
+            out.extend(c(_DIM, f"      → {hop}") for hop in f.evidence)
             patch = result.patch
             if patch is None or not show_patches:
                 continue
@@ -54,14 +65,6 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
     for d in report.diagnostics:
         where = f"{d.file}:{d.line}" if d.line else d.file
         out.append(f"{where}: {c(_RED, d.kind)}: {d.message}")
-    if report.exposures:
-        out.append(c(_BOLD, "Exposures"))
-        for e in report.exposures:
-            out.append(
-                f"  {c(_COLOURS[e.severity], e.severity.value.upper())}  {e.resource}  "
-                f"(likelihood {e.likelihood}, impact {e.impact}): {', '.join(e.traits)}"
-            )
-        out.append("")
     n = len(report.results)
     summary = (
         f"{n} finding{'s' if n != 1 else ''} in {report.files_scanned} file{'s' if report.files_scanned != 1 else ''}"
