@@ -49,6 +49,8 @@ class LaunchSettings:
     iam_instance_profile: AnySourced  # name/ARN/Ref
     image_id: AnySourced
     existing_primary_interface: bool  # eth0 is an existing ENI: never an auto-assigned public IP
+    # IPv6 addresses of the primary interface: a count (int) or the addresses (tuple); DEFAULT: the subnet decides
+    ipv6_addresses: AnySourced = UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,7 @@ class Subnet(Resource):
     map_public_ip_on_launch: AnySourced
     is_default: bool  # a default subnet of the default VPC
     vpc: AnySourced
+    assign_ipv6_address_on_creation: AnySourced = UNSET  # bool; DEFAULT False
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +214,7 @@ class VpcCidrAssociation(Resource):
 
     vpc: AnySourced
     cidr_block: AnySourced
+    ipv6: bool  # an IPv6 block (its value may be unknown: Amazon-provided or from an IPAM pool)
 
 
 class RouteTarget(str, Enum):

@@ -323,4 +323,5 @@ def _inherit(own: LaunchSettings, base: LaunchSettings | None) -> LaunchSettings
         image_id=pick(own.image_id, base.image_id if base else None),
         existing_primary_interface=own.existing_primary_interface
         or (base.existing_primary_interface if base else False),
+        ipv6_addresses=pick(own.ipv6_addresses, base.ipv6_addresses if base else None),
     )

@@ -90,6 +90,7 @@ class RouteEntry:
     target: Resource | None  # the gateway or peering connection, when it is in the model
     hop: Hop
     depends_on: str = ""  # for an unknown destination or target: what it depends on
+    version: int | None = None  # for an unknown destination: its IP version, when that much is known
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ class Placement:
 
     subnet: Subnet | None  # None: a default subnet of the default VPC, which the code does not name
     subnet_hop: Hop
-    vpc_cidrs: tuple[Network, ...]  # empty when not known
+    vpc_cidrs: tuple[Network, ...]  # the VPC's blocks that are known
     route_table_hops: tuple[Hop, ...]  # how the table is chosen, and the table
     routes: tuple[RouteEntry, ...] | None  # the table's routes, the VPC's local ranges included; None: unknown
     routes_depend_on: str  # when routes is None: on what
@@ -166,22 +167,18 @@ class NetworkLinks:
         return parse_cidr(ref)
 
     def vpc_cidrs(self, vpc: Vpc | None) -> tuple[Network, ...]:
-        """Every CIDR block of a VPC (None: the default VPC the code does not name); empty when unknown."""
+        """The known CIDR blocks of a VPC (None: the default VPC the code does not name)."""
+        return tuple(net for net, _ in self._vpc_blocks(vpc) if net is not None)
+
+    def _vpc_blocks(self, vpc: Vpc | None) -> list[tuple[Network | None, int]]:
+        """Every CIDR block of a VPC with its IP version; None for a block whose value is not in the code."""
         if vpc is None:
-            return (DEFAULT_VPC_CIDR,)
-        blocks = [vpc.cidr_block, vpc.ipv6_cidr_block]
+            return [(DEFAULT_VPC_CIDR, 4)]
+        blocks = [(vpc.cidr_block, 4), (vpc.ipv6_cidr_block, 6)]
         for assoc in self.model.of_type(VpcCidrAssociation):
             if self.model.resolve(assoc.vpc, Vpc)[0] is vpc:
-                blocks.append(assoc.cidr_block)
-        found = []
-        for block in blocks:
-            if block.origin is Origin.DEFAULT and block.value is None:
-                continue
-            net = self.cidr(block)
-            if net is None:
-                return ()  # one block unknown: the VPC's extent is unknown
-            found.append(net)
-        return tuple(found)
+                blocks.append((assoc.cidr_block, 6 if assoc.ipv6 else 4))
+        return [(self.cidr(b), v) for b, v in blocks if not (b.origin is Origin.DEFAULT and b.value is None)]
 
     def vpc_of(self, value: AnySourced, default_vpc: bool) -> tuple[Vpc | None, bool]:
         """(vpc, known) for a `vpc_id` value; an unset one means the default VPC (None, True) when `default_vpc`."""
@@ -211,12 +208,16 @@ class NetworkLinks:
         else:
             vpc, vpc_known = self.vpc_of(subnet.vpc, default_vpc=subnet.is_default)
             subnet_hop = Hop(f"subnet {subnet.address}", subnet.span)
-        cidrs = self.vpc_cidrs(vpc) if vpc_known else ()
+        blocks = self._vpc_blocks(vpc) if vpc_known else [(None, 4), (None, 6)]
+        cidrs = tuple(net for net, _ in blocks if net is not None)
         table_hops, routes, depends = self._route_table(subnet, vpc, vpc_known)
         if routes is not None:
-            local = tuple(RouteEntry(c, Gateway.LOCAL, None, Hop(f"local route {c}", None)) for c in cidrs)
-            routes = local + routes if cidrs else None
-            depends = depends or "the VPC's CIDR blocks"
+            local = tuple(
+                RouteEntry(net, Gateway.LOCAL, None, Hop(f"local route {net or ''}", None),
+                           "" if net else f"the IPv{version} CIDR block of the VPC", version)
+                for net, version in blocks
+            )  # fmt: skip
+            routes = local + routes
         acl, entries, acl_known, acl_hop = self._acl(subnet, vpc, vpc_known)
         return Placement(subnet, subnet_hop, cidrs, table_hops, routes, depends, acl, entries, acl_known, acl_hop)
 

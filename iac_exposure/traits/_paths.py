@@ -135,9 +135,13 @@ def search(
     candidates: list[Admission],
     wanted: Callable[[RouteEntry], bool],
     source_ok: Callable[[Address], bool],
+    internet: bool = False,
 ) -> Search:
     """For each admission, the first packet from an acceptable source whose return route is a wanted one and
-    that the placement's network ACL lets in (and its reply out)."""
+    that the placement's network ACL lets in (and its reply out).
+
+    With `internet`, a VPC block whose value is not in the code (Amazon-provided IPv6, IPAM) is passed over:
+    it holds the VPC's own addresses, never an internet client's."""
     result = Search([], [])
     if placement.routes is None:
         result.depends_on.append(placement.routes_depend_on)
@@ -148,7 +152,7 @@ def search(
     blocks |= acl.networks()
     points = _representatives(blocks)
     for adm in candidates:
-        found = _first_witness(adm, points, placement.routes, acl, wanted, source_ok, result.depends_on)
+        found = _first_witness(adm, points, placement.routes, acl, wanted, source_ok, internet, result.depends_on)
         if found is not None:
             result.witnesses.append(found)
     return result
@@ -161,12 +165,13 @@ def _first_witness(
     acl: _Acl,
     wanted: Callable[[RouteEntry], bool],
     source_ok: Callable[[Address], bool],
+    internet: bool,
     depends_on: list[str],
 ) -> Witness | None:
     for address in points:
         if address not in adm.network or not source_ok(address):
             continue
-        route = _longest_match(routes, address, depends_on)
+        route = _longest_match(routes, address, internet, depends_on)
         if route is None or not wanted(route):
             continue
         for protocol, port in acl.tries(adm):
@@ -185,12 +190,16 @@ def _first_witness(
     return None
 
 
-def _longest_match(routes: tuple[RouteEntry, ...], address: Address, depends_on: list[str]) -> RouteEntry | None:
+def _longest_match(
+    routes: tuple[RouteEntry, ...], address: Address, internet: bool, depends_on: list[str]
+) -> RouteEntry | None:
     """The route the reply to `address` takes; None when none (dropped) or when it is not known."""
     best: RouteEntry | None = None
     for route in routes:
         dest = route.destination
         if dest is None:
+            if route.version not in (None, address.version) or (internet and route.gateway is Gateway.LOCAL):
+                continue
             depends_on.append(route.depends_on)
             return None  # a route we cannot place might be the more specific one
         longer = best is None or best.destination is None or dest.prefixlen > best.destination.prefixlen

@@ -3,10 +3,11 @@
 ## What it flags
 An instance or auto scaling group that a packet from outside can reach, over one of three kinds of path:
 
-- **Direct**: the instance has a public IPv4 address (see `public-ip`), its subnet's route table (an explicit
-  association, else the VPC's main table) sends the reply to an attached internet gateway (`0.0.0.0/0` or any
-  route covering the client), one of its security groups admits an internet source on some port, and the
-  subnet's network ACL lets that packet in and its reply out. NAT gateways and egress-only gateways are
+- **Direct**: the instance has a public IPv4 address (see `public-ip`) or an IPv6 address (all are global:
+  `ipv6_address_count`, or a subnet assigning them on creation), its subnet's route table (an explicit
+  association, else the VPC's main table) sends the reply to an attached internet gateway (`0.0.0.0/0`, `::/0`
+  or any route covering the client), one of its security groups admits an internet source of that IP version
+  on some port, and the subnet's network ACL lets that packet in and its reply out. NAT gateways and egress-only gateways are
   outbound only: a route to them never makes an instance reachable.
 - **Through a load balancer**: it is a target of an internet-facing load balancer (`internal` unset or
   false; classic ELB included) — registered directly, through a target group, or as an auto scaling group
@@ -64,7 +65,7 @@ from ..model.graph import Compute, Model
 from ..model.network import Gateway, Hop, LoadBalancerPath, Placement, RouteEntry
 from ..model.values import Origin
 from ..patches.remedies import Remedy, SetValue
-from ._common import LAUNCHED, PublicAddress, public_addresses
+from ._common import LAUNCHED, PublicAddress, owner_of, public_addresses
 from ._paths import TCP, Admission, Witness, admissions, has_public, is_public, search
 
 META = TraitMeta(
@@ -76,6 +77,7 @@ META = TraitMeta(
 )
 
 _PRIVATE_LINKS = (Gateway.PEERING, Gateway.VPN)
+NO_IPV6 = "Assign no IPv6 address"
 
 
 def check(model: Model, config: Config) -> Iterator[Finding]:
@@ -90,32 +92,67 @@ def check(model: Model, config: Config) -> Iterator[Finding]:
 
 
 def _direct(model: Model, compute: Compute) -> Iterator[Finding]:
-    publics = list(public_addresses(compute))
-    if not publics:
-        return
-    candidates = [a for a in admissions(model, compute.security_groups) if a.network.version == 4 and has_public(a.network)]  # fmt: skip
-    if not candidates:
-        return
-    for placement in model.network.placements(compute):
-        public = next((p for p in publics if p.subnet is None or p.subnet is placement.subnet), None)
-        if public is None:
+    """One finding per IP version: a public IPv4 address, or an IPv6 address (every one is global)."""
+    for version, publics in ((4, list(public_addresses(compute))), (6, list(_ipv6_addresses(compute)))):
+        if not publics:
             continue
-        found = search(model, placement, candidates, lambda r: r.gateway is Gateway.INTERNET, is_public)
-        if found.witnesses:
-            yield _direct_finding(compute, public, placement, found.witnesses)
+        groups = compute.security_groups
+        candidates = [a for a in admissions(model, groups) if a.network.version == version and has_public(a.network)]
+        for placement in model.network.placements(compute) if candidates else []:
+            public = next((p for p in publics if p.subnet is None or p.subnet is placement.subnet), None)
+            if public is None:
+                continue
+            found = search(model, placement, candidates, lambda r: r.gateway is Gateway.INTERNET, is_public, True)
+            if found.witnesses:
+                yield _direct_finding(compute, public, placement, found.witnesses, version)
+                break
+
+
+def _ipv6_addresses(compute: Compute) -> Iterator[PublicAddress]:
+    """The primary interface's own IPv6 addresses (a count or a list), else those its subnet assigns."""
+    value = compute.settings.ipv6_addresses
+    if compute.kind not in LAUNCHED or compute.settings.existing_primary_interface or not value.known:
+        return
+    if value.origin is Origin.EXPLICIT:
+        count = value.value if isinstance(value.value, int) and not isinstance(value.value, bool) else None
+        if count is None and not (isinstance(value.value, tuple) and value.value):
             return
+        if count == 0:
+            return
+        owner = owner_of(value, compute)
+        reason = f"{value.key} = {count if count is not None else value.span.text if value.span else '…'} on {owner.address}"  # fmt: skip
+        if count is None:
+            remedy = Remedy(NO_IPV6, None, Applicability.DISPLAY_ONLY, "the addresses are listed: remove them yourself")
+        else:
+            remedy = Remedy(NO_IPV6, SetValue(value, 0), Applicability.UNSAFE,
+                            "the instance loses its IPv6 address; IPv6 clients need another path")  # fmt: skip
+        yield PublicAddress(owner, value.span, reason, reason, remedy, None)
+        return
+    for subnet in compute.subnets:
+        flag = subnet.assign_ipv6_address_on_creation
+        if flag.value is True:
+            reason = f"{subnet.address} assigns IPv6 addresses on creation"
+            remedy = Remedy(
+                NO_IPV6, None, Applicability.DISPLAY_ONLY,
+                "stop the subnet assigning IPv6 addresses, or route ::/0 through an egress-only internet gateway: "
+                "either changes every instance in the subnet",
+            )  # fmt: skip
+            yield PublicAddress(subnet, flag.span, reason, reason, remedy, subnet)
 
 
-def _direct_finding(compute: Compute, public: PublicAddress, placement: Placement, witnesses: list[Witness]) -> Finding:
+def _direct_finding(
+    compute: Compute, public: PublicAddress, placement: Placement, witnesses: list[Witness], version: int
+) -> Finding:
     route = witnesses[0].route
     gateway = route.target.address if route.target is not None else "the default VPC's internet gateway"
     admitted = "; ".join(_admitted(w.admission) for w in witnesses)
+    address = "public IP" if version == 4 else "IPv6 address"
     message = (
-        f"Reachable from the internet through {gateway}: public IP ({public.reason}), route {route.destination} "
+        f"Reachable from the internet through {gateway}: {address} ({public.reason}), route {route.destination} "
         f"to the gateway, and {admitted}"
     )
     hops = [
-        Hop(f"public IP: {public.reason}", public.location),
+        Hop(f"{address}: {public.reason}", public.location),
         placement.subnet_hop,
         *placement.route_table_hops,
         route.hop,

@@ -41,6 +41,7 @@ def adapt_instance(res: ResourceBlock) -> Iterator[Resource]:
         iam_instance_profile=r.get("iam_instance_profile"),
         image_id=r.get("ami"),
         existing_primary_interface=primary_eni,
+        ipv6_addresses=first_set(r, "ipv6_address_count", "ipv6_addresses"),
     )
     kind = ComputeKind.SPOT_INSTANCE_REQUEST if res.type == "aws_spot_instance_request" else ComputeKind.INSTANCE
     template = first_set(r.nested("launch_template"), "id", "name")
@@ -64,6 +65,7 @@ def adapt_launch_template(res: ResourceBlock) -> Iterator[Resource]:
         iam_instance_profile=first_set(profile, "arn", "name"),
         image_id=r.get("image_id"),
         existing_primary_interface=primary.get("network_interface_id").origin is not Origin.DEFAULT,
+        ipv6_addresses=first_set(primary, "ipv6_address_count", "ipv6_addresses"),
     )
     yield LaunchTemplate(res.address, res.type, res.name, r.span, res.aliases("name"), settings)
 

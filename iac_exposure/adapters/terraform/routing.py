@@ -65,7 +65,7 @@ def adapt_vpc_cidr_association(res: ResourceBlock) -> Iterator[Resource]:
     cidr = r.get(key)
     if cidr.origin is Origin.DEFAULT:
         cidr = unknown(key, r.span)  # from an IPAM pool or Amazon's pool
-    yield VpcCidrAssociation(res.address, res.type, res.name, r.span, (), r.get("vpc_id"), cidr)
+    yield VpcCidrAssociation(res.address, res.type, res.name, r.span, (), r.get("vpc_id"), cidr, key != "cidr_block")
 
 
 def _route(address: str, res: ResourceBlock, block: BlockReader, table: AnySourced, inline: bool) -> Route:

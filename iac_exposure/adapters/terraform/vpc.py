@@ -168,4 +168,5 @@ def adapt_subnet(res: ResourceBlock) -> Iterator[Resource]:
     is_default = res.type == "aws_default_subnet"
     # default subnets of the default VPC assign public IPs unless told otherwise
     public = r.get_bool("map_public_ip_on_launch", is_default)
-    yield Subnet(res.address, res.type, res.name, r.span, (), public, is_default, r.get("vpc_id"))
+    ipv6 = r.get_bool("assign_ipv6_address_on_creation", False)
+    yield Subnet(res.address, res.type, res.name, r.span, (), public, is_default, r.get("vpc_id"), ipv6)
