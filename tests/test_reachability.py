@@ -101,6 +101,23 @@ def test_explain_shows_the_exposure_table_rows() -> None:
 # -- exposures table ----------------------------------------------------------------------------------------
 
 
+def test_readme_matrix_is_the_one_in_the_code() -> None:
+    from iac_exposure.exposures import _MATRIX
+
+    from .conftest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    rows = dict(
+        re.findall(r"^\| (very-high|high|moderate|low) \| ([A-Z]+ \| [A-Z]+ \| [A-Z]+) \|$", text, re.MULTILINE)
+    )
+    assert rows and {
+        level: tuple(Severity(c.strip().lower()) for c in cells.split("|")) for level, cells in rows.items()
+    } == {
+        level: tuple(reversed(cells))
+        for level, cells in _MATRIX.items()  # README columns: impact low → high
+    }
+
+
 def test_every_trait_counts_in_the_default_table() -> None:
     for trait_id in by_id():
         assert DEFAULT_TABLE.explain(trait_id), trait_id

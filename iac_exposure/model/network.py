@@ -147,6 +147,7 @@ class NetworkLinks:
             if attached is not None and att.vpc.origin is Origin.EXPLICIT:
                 self._attached.add(attached.address)
         self.load_balancer_paths: tuple[LoadBalancerPath, ...] = tuple(self._load_balancer_paths())
+        self._placements: dict[str, Placement] = {}
 
     # -- CIDRs ---------------------------------------------------------------------------------------------
 
@@ -202,6 +203,12 @@ class NetworkLinks:
         return [self._placement(subnet) for subnet in compute.subnets]
 
     def _placement(self, subnet: Subnet | None) -> Placement:
+        key = subnet.address if subnet is not None else ""
+        if key not in self._placements:
+            self._placements[key] = self._place(subnet)
+        return self._placements[key]
+
+    def _place(self, subnet: Subnet | None) -> Placement:
         if subnet is None:
             vpc, vpc_known = self.vpc_of(Sourced(None, Origin.DEFAULT, "vpc_id", None), default_vpc=True)
             subnet_hop = Hop("a default subnet of the default VPC (no subnet given)", None)

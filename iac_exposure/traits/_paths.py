@@ -213,21 +213,21 @@ def _longest_match(
 
 def _representatives(blocks: set[Network]) -> list[Address]:
     """One address in each block outside the blocks nested in it: every region the blocks tell apart."""
-    points = []
-    for block in sorted(blocks, key=lambda n: (n.version, n.prefixlen, int(n.network_address))):
-        inner = [b for b in blocks if b != block and b.version == block.version and b.subnet_of(block)]  # type: ignore[arg-type]
-        outermost = [b for b in inner if not any(b != c and b.subnet_of(c) for c in inner)]  # type: ignore[arg-type]
-        pieces: list[Network] = [block]
-        for hole in outermost:
-            rest: list[Network] = []
-            for piece in pieces:
-                if hole.subnet_of(piece) and hole != piece:  # type: ignore[arg-type]
-                    rest.extend(piece.address_exclude(hole))  # type: ignore[arg-type]
-                elif not piece.subnet_of(hole):  # type: ignore[arg-type]
-                    rest.append(piece)
-            pieces = rest
-        if pieces:
-            points.append(pieces[0].network_address)
+    points: list[Address] = []
+    for version, make in ((4, ipaddress.IPv4Address), (6, ipaddress.IPv6Address)):
+        spans = sorted(
+            {(int(b.network_address), int(b.broadcast_address)) for b in blocks if b.version == version},
+            key=lambda span: (span[0], -span[1]),
+        )
+        for i, (lo, hi) in enumerate(spans):
+            # blocks nest or are disjoint: the ones starting inside this block follow it in start order
+            cursor = lo
+            for inner_lo, inner_hi in spans[i + 1 :]:
+                if inner_lo > hi or inner_lo > cursor:
+                    break
+                cursor = max(cursor, inner_hi + 1)
+            if cursor <= hi:
+                points.append(make(cursor))
     return points
 
 
