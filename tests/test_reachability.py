@@ -402,3 +402,32 @@ resource "aws_security_group_rule" "r" {
     (result,) = report.results
     assert result.patch is not None and result.patch.applicability is Applicability.DISPLAY_ONLY
     assert "cannot be combined" in result.patch.reason
+
+
+@pytest.mark.parametrize(
+    ("rule", "patched"),
+    [
+        (  # a multi-line list holding only the VPC block, with a comment
+            '    cidr_blocks = [\n      "10.0.0.0/16", # the VPC\n    ]\n',
+            "    self        = true\n",
+        ),
+        (  # already self-referencing: the CIDR attribute just goes
+            '    self        = true\n    cidr_blocks = ["10.0.0.0/16"]\n',
+            "    self        = true\n",
+        ),
+        (  # the VPC block first of two, on their own lines
+            '    cidr_blocks = [\n      "10.0.0.0/16",\n      "192.168.1.0/24",\n    ]\n',
+            '    cidr_blocks = [\n      "192.168.1.0/24",\n    ]\n    self        = true\n',
+        ),
+    ],
+)
+def test_self_reference_patch_keeps_the_file_style(
+    rule: str, patched: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = 'resource "aws_vpc" "v" {\n  cidr_block = "10.0.0.0/16"\n}\n\nresource "aws_security_group" "sg" {\n  vpc_id = aws_vpc.v.id\n\n  ingress {\n    protocol    = "-1"\n    from_port   = 0\n    to_port     = 0\n'  # fmt: skip
+    tail = "  }\n}\n"
+    report = _module(tmp_path, head + rule + tail, monkeypatch)
+    diff, _ = combined_patch(report, unsafe=True)
+    (tmp_path / "all.diff").write_text(diff)
+    subprocess.run(["git", "apply", "all.diff"], cwd=tmp_path, check=True)
+    assert (tmp_path / "m" / "main.tf").read_text() == head + patched + tail

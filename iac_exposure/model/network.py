@@ -89,7 +89,6 @@ class RouteEntry:
     gateway: Gateway
     target: Resource | None  # the gateway or peering connection, when it is in the model
     hop: Hop
-    depends_on: str = ""  # for an unknown destination or target: what it depends on
     version: int | None = None  # for an unknown destination: its IP version, when that much is known
 
 
@@ -102,7 +101,6 @@ class Placement:
     vpc_cidrs: tuple[Network, ...]  # the VPC's blocks that are known
     route_table_hops: tuple[Hop, ...]  # how the table is chosen, and the table
     routes: tuple[RouteEntry, ...] | None  # the table's routes, the VPC's local ranges included; None: unknown
-    routes_depend_on: str  # when routes is None: on what
     acl: NetworkAcl | None  # None with acl_known: the VPC's default ACL as AWS creates it (allows everything)
     acl_entries: tuple[NetworkAclEntry, ...]
     acl_known: bool
@@ -138,16 +136,24 @@ class NetworkLinks:
             if table is not None:
                 self._routes_of[table.address].append(route)
         self._attached: set[str] = set()  # gateways attached to a VPC
+        self._maybe_attached: set[str] = set()  # attached to a VPC the code does not evaluate
         gateways: list[InternetGateway | VpnGateway] = [*model.of_type(InternetGateway), *model.of_type(VpnGateway)]
         for gateway in gateways:
-            if gateway.vpc.origin is Origin.EXPLICIT and gateway.vpc.value is not None:
-                self._attached.add(gateway.address)
+            self._attach(gateway.address, gateway.vpc)
         for att in model.of_type(GatewayAttachment):
             attached, _ = model.resolve(att.gateway, (InternetGateway, VpnGateway))
-            if attached is not None and att.vpc.origin is Origin.EXPLICIT:
-                self._attached.add(attached.address)
+            if attached is not None:
+                self._attach(attached.address, att.vpc)
+            elif not att.gateway.known:  # attaches some gateway: any of them
+                self._maybe_attached |= {g.address for g in gateways}
         self.load_balancer_paths: tuple[LoadBalancerPath, ...] = tuple(self._load_balancer_paths())
         self._placements: dict[str, Placement] = {}
+
+    def _attach(self, gateway: str, vpc: AnySourced) -> None:
+        if vpc.origin is Origin.UNKNOWN:
+            self._maybe_attached.add(gateway)
+        elif vpc.value is not None:
+            self._attached.add(gateway)
 
     # -- CIDRs ---------------------------------------------------------------------------------------------
 
@@ -217,20 +223,19 @@ class NetworkLinks:
             subnet_hop = Hop(f"subnet {subnet.address}", subnet.span)
         blocks = self._vpc_blocks(vpc) if vpc_known else [(None, 4), (None, 6)]
         cidrs = tuple(net for net, _ in blocks if net is not None)
-        table_hops, routes, depends = self._route_table(subnet, vpc, vpc_known)
+        table_hops, routes = self._route_table(subnet, vpc, vpc_known)
         if routes is not None:
             local = tuple(
-                RouteEntry(net, Gateway.LOCAL, None, Hop(f"local route {net or ''}", None),
-                           "" if net else f"the IPv{version} CIDR block of the VPC", version)
+                RouteEntry(net, Gateway.LOCAL, None, Hop(f"local route {net or f'IPv{version}'}", None), version)
                 for net, version in blocks
-            )  # fmt: skip
+            )
             routes = local + routes
         acl, entries, acl_known, acl_hop = self._acl(subnet, vpc, vpc_known)
-        return Placement(subnet, subnet_hop, cidrs, table_hops, routes, depends, acl, entries, acl_known, acl_hop)
+        return Placement(subnet, subnet_hop, cidrs, table_hops, routes, acl, entries, acl_known, acl_hop)
 
     def _route_table(
         self, subnet: Subnet | None, vpc: Vpc | None, vpc_known: bool
-    ) -> tuple[tuple[Hop, ...], tuple[RouteEntry, ...] | None, str]:
+    ) -> tuple[tuple[Hop, ...], tuple[RouteEntry, ...] | None]:
         if subnet is not None:
             for assoc in self.model.of_type(RouteTableAssociation):
                 if self.model.resolve(assoc.subnet, Subnet)[0] is not subnet:
@@ -238,30 +243,29 @@ class NetworkLinks:
                 table, _ = self.model.resolve(assoc.route_table, RouteTable)
                 via = Hop(f"route table association {assoc.address}", assoc.span)
                 if table is None:
-                    return (via,), None, f"route table {assoc.route_table.value}"
-                return (via, Hop(f"route table {table.address}", table.span)), self.routes(table), ""
+                    return (via,), None
+                return (via, Hop(f"route table {table.address}", table.span)), self.routes(table)
         if not vpc_known:
-            where = _shown(subnet.vpc) if subnet is not None else "the default VPC"
-            return (), None, f"the main route table of VPC {where}"
+            return (), None
         for main_assoc in self.model.of_type(MainRouteTableAssociation):
             if self.model.resolve(main_assoc.vpc, Vpc)[0] is vpc and vpc is not None:
                 table, _ = self.model.resolve(main_assoc.route_table, RouteTable)
                 via = Hop(f"main route table association {main_assoc.address} (no explicit association)",
                           main_assoc.span)  # fmt: skip
                 if table is None:
-                    return (via,), None, f"route table {main_assoc.route_table.value}"
-                return (via, Hop(f"route table {table.address}", table.span)), self.routes(table), ""
+                    return (via,), None
+                return (via, Hop(f"route table {table.address}", table.span)), self.routes(table)
         for table in self.model.of_type(RouteTable):
             if table.main and vpc is not None and self.model.resolve(table.vpc, Vpc)[0] is vpc:
                 hop = Hop(f"main route table {table.address} (no explicit association)", table.span)
-                return (hop,), self.routes(table), ""
+                return (hop,), self.routes(table)
         if vpc is None or vpc.is_default:
             hop = Hop("the default VPC's main route table: 0.0.0.0/0 → its internet gateway", None)
             route = RouteEntry(_WORLD_V4, Gateway.INTERNET, None, Hop("route 0.0.0.0/0 → the default VPC's internet gateway", None))  # fmt: skip
-            return (hop,), (route,), ""
+            return (hop,), (route,)
         # a VPC created by this code: AWS gives it a main route table with only the local routes
         hop = Hop(f"the main route table of {vpc.address}, as AWS creates it: local routes only", None)
-        return (hop,), (), ""
+        return (hop,), ()
 
     def routes(self, table: RouteTable) -> tuple[RouteEntry, ...]:
         """The table's own routes and those propagated to it by virtual private gateways."""
@@ -273,39 +277,36 @@ class NetworkLinks:
     def _entry(self, route: Route) -> RouteEntry:
         dest = self.cidr(route.destination)
         shown = str(dest) if dest is not None else str(route.destination.value or route.destination.key)
-        gateway, target, depends = self._target(route)
-        name = target.address if target is not None else str(route.target.value)
-        hop = Hop(f"route {shown} → {name}", route.span)
-        if dest is None:
-            depends = depends or f"the destination of {route.address}"
-        return RouteEntry(dest, gateway, target, hop, depends)
+        gateway, target = self._target(route)
+        name = target.address if target is not None else _shown(route.target)
+        return RouteEntry(dest, gateway, target, Hop(f"route {shown} → {name}", route.span))
 
-    def _target(self, route: Route) -> tuple[Gateway, Resource | None, str]:
+    def _target(self, route: Route) -> tuple[Gateway, Resource | None]:
         kind, value = route.target_kind, route.target
         if kind in (RouteTarget.NAT_GATEWAY, RouteTarget.EGRESS_ONLY_GATEWAY):
             target, _ = self.model.resolve(value, (NatGateway, EgressOnlyInternetGateway))
-            return Gateway.OUTBOUND_ONLY, target, ""
+            return Gateway.OUTBOUND_ONLY, target
         if kind is RouteTarget.OTHER:
-            return Gateway.OTHER, None, ""
+            return Gateway.OTHER, None
         if value.value == "local":
-            return Gateway.LOCAL, None, ""
+            return Gateway.LOCAL, None
         if kind is RouteTarget.PEERING:
             peering, _ = self.model.resolve(value, VpcPeeringConnection)
-            if peering is None:
-                return Gateway.UNKNOWN, None, f"peering connection {_shown(value)}"
-            return Gateway.PEERING, peering, ""
+            return (Gateway.PEERING if peering is not None else Gateway.UNKNOWN), peering
         gateway, _ = self.model.resolve(value, (InternetGateway, VpnGateway))
         if gateway is None:
-            return Gateway.UNKNOWN, None, f"gateway {_shown(value)}"
+            return Gateway.UNKNOWN, None
         if gateway.address not in self._attached:
-            return (Gateway.DETACHED_INTERNET if isinstance(gateway, InternetGateway) else Gateway.OTHER), gateway, ""
-        return (Gateway.INTERNET if isinstance(gateway, InternetGateway) else Gateway.VPN), gateway, ""
+            if gateway.address in self._maybe_attached:
+                return Gateway.UNKNOWN, gateway
+            return (Gateway.DETACHED_INTERNET if isinstance(gateway, InternetGateway) else Gateway.OTHER), gateway
+        return (Gateway.INTERNET if isinstance(gateway, InternetGateway) else Gateway.VPN), gateway
 
     def _propagating(self, table: RouteTable) -> list[tuple[VpnGateway | None, Hop]]:
         found: list[tuple[VpnGateway | None, Hop]] = []
         for item in table.propagating_vpn_gateways.items():
             vgw, _ = self.model.resolve(item, VpnGateway)
-            found.append((vgw, Hop(f"propagated by propagating_vgws of {table.address}", item.span)))
+            found.append((vgw, Hop(f"propagated by {item.key} of {table.address}", item.span)))
         for prop in self.model.of_type(VpnGatewayRoutePropagation):
             tables, _ = self.model.resolve_all(prop.route_tables, RouteTable)
             if table in tables:
@@ -316,17 +317,18 @@ class NetworkLinks:
     def _propagated(self, vgw: VpnGateway | None, via: Hop) -> list[RouteEntry]:
         """The ranges a virtual private gateway propagates: its VPN connections' static routes."""
         if vgw is None or vgw.address not in self._attached:
-            name = vgw.address if vgw else "a gateway not in the code"
-            return [RouteEntry(None, Gateway.UNKNOWN, vgw, via, f"the routes propagated from {name}")]
+            return (
+                [RouteEntry(None, Gateway.UNKNOWN, vgw, via)]
+                if vgw is None or vgw.address in self._maybe_attached
+                else []
+            )
         connections = [c for c in self.model.of_type(VpnConnection) if self.model.resolve(c.vpn_gateway, VpnGateway)[0] is vgw]  # fmt: skip
         if not connections:
-            return [RouteEntry(None, Gateway.UNKNOWN, vgw, via, f"the VPN connections of {vgw.address}")]
+            return [RouteEntry(None, Gateway.UNKNOWN, vgw, via)]  # connected outside the code
         entries = []
         for conn in connections:
             if conn.static_routes_only.value is not True:
-                entries.append(
-                    RouteEntry(None, Gateway.UNKNOWN, vgw, via, f"the routes {conn.address} learns over BGP")
-                )
+                entries.append(RouteEntry(None, Gateway.UNKNOWN, vgw, via))  # ranges learned over BGP
                 continue
             for static in self.model.of_type(VpnConnectionRoute):
                 if self.model.resolve(static.vpn_connection, VpnConnection)[0] is not conn:
@@ -334,7 +336,7 @@ class NetworkLinks:
                 dest = self.cidr(static.destination)
                 text = f"route {dest or static.destination.value} → {vgw.address}: static route {static.address}, {via.text}"
                 hop = Hop(text, static.span)
-                entries.append(RouteEntry(dest, Gateway.VPN, vgw, hop, "" if dest else f"the destination of {static.address}"))  # fmt: skip
+                entries.append(RouteEntry(dest, Gateway.VPN, vgw, hop))
         return entries
 
     def _acl(
@@ -368,11 +370,11 @@ class NetworkLinks:
             for item in asg.target_groups.items():
                 group, _ = model.resolve(item, TargetGroup)
                 if group is not None:
-                    registered[group.address].append((asg, Hop(f"{asg.address} through target_group_arns", item.span)))  # fmt: skip
+                    registered[group.address].append((asg, Hop(f"{asg.address} through {item.key}", item.span)))
             for item in asg.load_balancers.items():
                 group, _ = model.resolve(item, LoadBalancer)
                 if group is not None:
-                    registered[group.address].append((asg, Hop(f"{asg.address} through load_balancers", item.span)))
+                    registered[group.address].append((asg, Hop(f"{asg.address} through {item.key}", item.span)))
         for classic in model.of_type(LoadBalancer):
             for item in classic.instances.items():
                 inst, _ = model.resolve(item, Instance)

@@ -123,12 +123,6 @@ class Witness:
         return f"{self.port}/{proto}" if self.port is not None else proto
 
 
-@dataclass(slots=True)
-class Search:
-    witnesses: list[Witness]
-    depends_on: list[str]  # what stopped the search somewhere (unknowns)
-
-
 def search(
     model: Model,
     placement: Placement,
@@ -136,26 +130,21 @@ def search(
     wanted: Callable[[RouteEntry], bool],
     source_ok: Callable[[Address], bool],
     internet: bool = False,
-) -> Search:
+) -> list[Witness]:
     """For each admission, the first packet from an acceptable source whose return route is a wanted one and
     that the placement's network ACL lets in (and its reply out).
 
     With `internet`, a VPC block whose value is not in the code (Amazon-provided IPv6, IPAM) is passed over:
     it holds the VPC's own addresses, never an internet client's."""
-    result = Search([], [])
     if placement.routes is None:
-        result.depends_on.append(placement.routes_depend_on)
-        return result
+        return []
     acl = _Acl(model, placement)
     blocks: set[Network] = {a.network for a in candidates} | set(NOT_INTERNET)
     blocks |= {r.destination for r in placement.routes if r.destination is not None}
     blocks |= acl.networks()
     points = _representatives(blocks)
-    for adm in candidates:
-        found = _first_witness(adm, points, placement.routes, acl, wanted, source_ok, internet, result.depends_on)
-        if found is not None:
-            result.witnesses.append(found)
-    return result
+    found = (_first_witness(adm, points, placement.routes, acl, wanted, source_ok, internet) for adm in candidates)
+    return [witness for witness in found if witness is not None]
 
 
 def _first_witness(
@@ -166,33 +155,21 @@ def _first_witness(
     wanted: Callable[[RouteEntry], bool],
     source_ok: Callable[[Address], bool],
     internet: bool,
-    depends_on: list[str],
 ) -> Witness | None:
     for address in points:
         if address not in adm.network or not source_ok(address):
             continue
-        route = _longest_match(routes, address, internet, depends_on)
+        route = _longest_match(routes, address, internet)
         if route is None or not wanted(route):
             continue
         for protocol, port in acl.tries(adm):
-            inbound = acl.allows(address, protocol, port, egress=False)
-            if inbound is None:
-                depends_on.append(acl.depends_on)
-                continue
-            if not inbound:
-                continue
-            outbound = acl.allows_reply(address, protocol)
-            if outbound is None:
-                depends_on.append(acl.depends_on)
-                continue
-            if outbound:
+            # an unknown verdict (None) is no way through
+            if acl.allows(address, protocol, port, egress=False) and acl.allows_reply(address, protocol):
                 return Witness(adm, address, protocol, port, route)
     return None
 
 
-def _longest_match(
-    routes: tuple[RouteEntry, ...], address: Address, internet: bool, depends_on: list[str]
-) -> RouteEntry | None:
+def _longest_match(routes: tuple[RouteEntry, ...], address: Address, internet: bool) -> RouteEntry | None:
     """The route the reply to `address` takes; None when none (dropped) or when it is not known."""
     best: RouteEntry | None = None
     for route in routes:
@@ -200,15 +177,11 @@ def _longest_match(
         if dest is None:
             if route.version not in (None, address.version) or (internet and route.gateway is Gateway.LOCAL):
                 continue
-            depends_on.append(route.depends_on)
             return None  # a route we cannot place might be the more specific one
         longer = best is None or best.destination is None or dest.prefixlen > best.destination.prefixlen
         if dest.version == address.version and address in dest and longer:
             best = route
-    if best is not None and best.gateway is Gateway.UNKNOWN:
-        depends_on.append(best.depends_on)
-        return None
-    return best
+    return None if best is not None and best.gateway is Gateway.UNKNOWN else best
 
 
 def _representatives(blocks: set[Network]) -> list[Address]:
@@ -237,7 +210,6 @@ class _Acl:
     def __init__(self, model: Model, placement: Placement) -> None:
         self.model = model
         self.placement = placement
-        self.depends_on = f"the rules of {placement.acl.address}" if placement.acl else placement.acl_hop.text
         self._rules: dict[bool, list[tuple[NetworkAclEntry, int | None, Network | None]]] = {}
         for egress in (False, True):
             rows = []

@@ -103,8 +103,8 @@ def _direct(model: Model, compute: Compute) -> Iterator[Finding]:
             if public is None:
                 continue
             found = search(model, placement, candidates, lambda r: r.gateway is Gateway.INTERNET, is_public, True)
-            if found.witnesses:
-                yield _direct_finding(compute, public, placement, found.witnesses, version)
+            if found:
+                yield _direct_finding(compute, public, placement, found, version)
                 break
 
 
@@ -192,7 +192,7 @@ def _private_links(model: Model, compute: Compute) -> Iterator[Finding]:
     for placement in model.network.placements(compute):
         found = search(model, placement, candidates, lambda r: r.gateway in _PRIVATE_LINKS, lambda _: True)
         by_gateway: dict[str, list[Witness]] = defaultdict(list)
-        for witness in found.witnesses:
+        for witness in found:
             gateway = witness.route.target
             if gateway is not None and gateway.address not in reported:
                 by_gateway[gateway.address].append(witness)
