@@ -164,11 +164,12 @@ class NetworkLinks:
         ref = value.value
         if isinstance(ref, Ref):
             vpc, _ = self.model.resolve(value, Vpc)
+            attribute = ref.attribute.replace("_", "").lower()  # `cidr_block` (Terraform), `CidrBlock` (CloudFormation)
             if vpc is None:
                 return None
-            if ref.attribute == "cidr_block":
+            if attribute == "cidrblock":
                 return self.cidr(vpc.cidr_block)
-            if ref.attribute == "ipv6_cidr_block":
+            if attribute == "ipv6cidrblock":
                 return self.cidr(vpc.ipv6_cidr_block)
             return None
         return parse_cidr(ref)
