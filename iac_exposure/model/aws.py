@@ -275,7 +275,6 @@ class NatGateway(Resource):
     """Outbound only: never makes an instance reachable."""
 
     subnet: AnySourced
-    connectivity_type: AnySourced  # "public" (default) | "private"
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,7 @@ class Placement:
 
     subnet: Subnet | None  # None: a default subnet of the default VPC, which the code does not name
     subnet_hop: Hop
+    vpc: Vpc | None  # None: the default VPC, or a VPC not in the code
     vpc_cidrs: tuple[Network, ...]  # the VPC's blocks that are known
     route_table_hops: tuple[Hop, ...]  # how the table is chosen, and the table
     routes: tuple[RouteEntry, ...] | None  # the table's routes, the VPC's local ranges included; None: unknown
@@ -196,6 +197,14 @@ class NetworkLinks:
         vpc, known = self.model.resolve(value, Vpc)
         return vpc, known and vpc is not None
 
+    def far_side(self, peering: VpcPeeringConnection, near: Vpc | None) -> tuple[Network, ...]:
+        """The CIDR blocks of the other VPC of a peering connection; empty when that is not known."""
+        for mine, theirs in ((peering.vpc, peering.peer_vpc), (peering.peer_vpc, peering.vpc)):
+            if near is not None and self.model.resolve(mine, Vpc)[0] is near:
+                far, known = self.vpc_of(theirs, default_vpc=False)
+                return self.vpc_cidrs(far) if known else ()
+        return ()
+
     def group_vpc_cidrs(self, group: SecurityGroup) -> tuple[Network, ...]:
         """The CIDR blocks of a security group's VPC (a group with no VPC is in the default VPC)."""
         vpc, known = self.vpc_of(group.vpc, default_vpc=True)
@@ -232,7 +241,7 @@ class NetworkLinks:
             )
             routes = local + routes
         acl, entries, acl_known, acl_hop = self._acl(subnet, vpc, vpc_known)
-        return Placement(subnet, subnet_hop, cidrs, table_hops, routes, acl, entries, acl_known, acl_hop)
+        return Placement(subnet, subnet_hop, vpc, cidrs, table_hops, routes, acl, entries, acl_known, acl_hop)
 
     def _route_table(
         self, subnet: Subnet | None, vpc: Vpc | None, vpc_known: bool

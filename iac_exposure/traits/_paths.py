@@ -127,20 +127,23 @@ def search(
     model: Model,
     placement: Placement,
     candidates: list[Admission],
-    wanted: Callable[[RouteEntry], bool],
+    wanted: Callable[[RouteEntry, Address], bool],
     source_ok: Callable[[Address], bool],
     internet: bool = False,
+    extra_blocks: tuple[Network, ...] = (),
 ) -> list[Witness]:
-    """For each admission, the first packet from an acceptable source whose return route is a wanted one and
+    """For each admission, the first packet from an acceptable source whose return route is wanted for it and
     that the placement's network ACL lets in (and its reply out).
 
     With `internet`, a VPC block whose value is not in the code (Amazon-provided IPv6, IPAM) is passed over:
-    it holds the VPC's own addresses, never an internet client's."""
+    it holds the VPC's own addresses, never an internet client's. `extra_blocks` are further ranges that
+    `wanted` or `source_ok` tell apart."""
     if placement.routes is None:
         return []
     acl = _Acl(model, placement)
     blocks: set[Network] = {a.network for a in candidates} | set(NOT_INTERNET)
     blocks |= {r.destination for r in placement.routes if r.destination is not None}
+    blocks |= set(extra_blocks)
     blocks |= acl.networks()
     points = _representatives(blocks)
     found = (_first_witness(adm, points, placement.routes, acl, wanted, source_ok, internet) for adm in candidates)
@@ -152,7 +155,7 @@ def _first_witness(
     points: list[Address],
     routes: tuple[RouteEntry, ...],
     acl: _Acl,
-    wanted: Callable[[RouteEntry], bool],
+    wanted: Callable[[RouteEntry, Address], bool],
     source_ok: Callable[[Address], bool],
     internet: bool,
 ) -> Witness | None:
@@ -160,7 +163,7 @@ def _first_witness(
         if address not in adm.network or not source_ok(address):
             continue
         route = _longest_match(routes, address, internet)
-        if route is None or not wanted(route):
+        if route is None or not wanted(route, address):
             continue
         for protocol, port in acl.tries(adm):
             # an unknown verdict (None) is no way through

@@ -56,17 +56,17 @@ Paths through peering or VPN are reported without a patch: which peer hosts need
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..config import Config
 from ..findings import Applicability, Category, Finding, Severity, TraitMeta
-from ..model.aws import Listener, LoadBalancer, Resource, SecurityGroup
+from ..model.aws import Listener, LoadBalancer, Resource, SecurityGroup, VpcPeeringConnection
 from ..model.graph import Compute, Model
-from ..model.network import Gateway, Hop, LoadBalancerPath, Placement, RouteEntry
+from ..model.network import Gateway, Hop, LoadBalancerPath, Network, Placement, RouteEntry
 from ..model.values import Origin
 from ..patches.remedies import Remedy, SetValue
 from ._common import LAUNCHED, PublicAddress, owner_of, public_addresses
-from ._paths import TCP, Admission, Witness, admissions, has_public, is_public, search
+from ._paths import TCP, Address, Admission, Witness, admissions, has_public, is_public, search
 
 META = TraitMeta(
     id="internet-reachable",
@@ -102,7 +102,7 @@ def _direct(model: Model, compute: Compute) -> Iterator[Finding]:
             public = next((p for p in publics if p.subnet is None or p.subnet is placement.subnet), None)
             if public is None:
                 continue
-            found = search(model, placement, candidates, lambda r: r.gateway is Gateway.INTERNET, is_public, True)
+            found = search(model, placement, candidates, lambda r, _: r.gateway is Gateway.INTERNET, is_public, True)
             if found:
                 yield _direct_finding(compute, public, placement, found, version)
                 break
@@ -190,7 +190,9 @@ def _private_links(model: Model, compute: Compute) -> Iterator[Finding]:
         return
     reported: set[str] = set()
     for placement in model.network.placements(compute):
-        found = search(model, placement, candidates, lambda r: r.gateway in _PRIVATE_LINKS, lambda _: True)
+        far = {p.address: model.network.far_side(p, placement.vpc) for p in model.of_type(VpcPeeringConnection)}
+        blocks = tuple(block for blocks in far.values() for block in blocks)
+        found = search(model, placement, candidates, _arrives_over(far), lambda _: True, extra_blocks=blocks)
         by_gateway: dict[str, list[Witness]] = defaultdict(list)
         for witness in found:
             gateway = witness.route.target
@@ -198,17 +200,35 @@ def _private_links(model: Model, compute: Compute) -> Iterator[Finding]:
                 by_gateway[gateway.address].append(witness)
         for address, witnesses in by_gateway.items():
             reported.add(address)
-            yield _private_link_finding(compute, placement, witnesses)
+            yield _private_link_finding(compute, placement, witnesses, far.get(address, ()))
 
 
-def _private_link_finding(compute: Compute, placement: Placement, witnesses: list[Witness]) -> Finding:
+def _arrives_over(far: dict[str, tuple[Network, ...]]) -> Callable[[RouteEntry, Address], bool]:
+    """A route to a peering connection or a VPN gateway; over a peering connection only the other VPC's
+    addresses arrive, when the code says which they are."""
+
+    def wanted(route: RouteEntry, address: Address) -> bool:
+        blocks = far.get(route.target.address, ()) if route.target is not None else ()
+        if route.gateway is Gateway.PEERING and blocks:
+            return any(address in block for block in blocks)
+        return route.gateway in _PRIVATE_LINKS
+
+    return wanted
+
+
+def _private_link_finding(
+    compute: Compute, placement: Placement, witnesses: list[Witness], far: tuple[Network, ...]
+) -> Finding:
     route: RouteEntry = witnesses[0].route
     gateway = route.target
     assert gateway is not None  # only routes to a known peering connection or gateway are wanted
     kind = route.gateway.value
     first = witnesses[0].admission
+    dest = route.destination
+    arriving = [b for b in far if dest is not None and b.version == dest.version and b.overlaps(dest)]
+    sources = ", ".join(str(b) for b in arriving) or str(dest)
     message = (
-        f"Reachable from {route.destination} through {kind} {gateway.address} (an open path from a private "
+        f"Reachable from {sources} through {kind} {gateway.address} (an open path from a private "
         f"network, a lower level of reachability than the internet): {'; '.join(_admitted(w.admission) for w in witnesses)}"
     )
     hops = [placement.subnet_hop, *placement.route_table_hops, route.hop, Hop(f"{kind} {gateway.address}", gateway.span),

@@ -121,7 +121,7 @@ def adapt_gateway(res: ResourceBlock) -> Iterator[Resource]:
     elif res.type == "aws_vpn_gateway":
         yield VpnGateway(res.address, res.type, res.name, r.span, (), vpc)
     elif res.type == "aws_nat_gateway":
-        yield NatGateway(res.address, res.type, res.name, r.span, (), r.get("subnet_id"), r.get("connectivity_type"))
+        yield NatGateway(res.address, res.type, res.name, r.span, (), r.get("subnet_id"))
 
 
 def adapt_gateway_attachment(res: ResourceBlock) -> Iterator[Resource]:
