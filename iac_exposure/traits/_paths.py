@@ -5,7 +5,7 @@ CIDR blocks either nest or are disjoint, so the blocks involved (security-group 
 ACL entries, the ranges that are not the internet) cut the address space into regions that every rule
 treats alike. One address per region is tried, and one port per stretch of ports the rules tell apart:
 the answer is exact, not sampled. Whatever is unknown on the way (a route whose destination or target is
-not in the code, an ACL entry not evaluated) stops the search with the reason, never a guess.
+not in the code, an ACL entry not evaluated) closes that way: no path is ever guessed.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 ALL, TCP, UDP, ICMP, ICMPV6 = -1, 6, 17, 1, 58
 _NAMES = {"-1": ALL, "all": ALL, "tcp": TCP, "udp": UDP, "icmp": ICMP, "icmpv6": ICMPV6}
-_PROTO_TEXT = {TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMPV6: "icmpv6"}
+_PROTO_TEXT = {TCP: "tcp", UDP: "udp"}
 _EPHEMERAL = (1024, 65535)
 
 # Not the internet: private, shared (CGNAT), loopback, link-local, "this network", multicast and reserved.
@@ -70,7 +70,7 @@ class Admission:
     cidr: AnySourced
     network: Network
     protocol: int  # ALL for every protocol
-    ports: tuple[int, int] | None  # None: every port (all protocols, or a protocol without ports)
+    ports: tuple[int, int] | None  # None: every port of every protocol
 
     def admits(self, protocol: int, port: int | None) -> bool:
         if self.protocol not in (ALL, protocol):
@@ -87,20 +87,19 @@ class Admission:
 
 
 def admissions(model: Model, groups: Iterable[SecurityGroup]) -> list[Admission]:
-    """Every evaluated CIDR source of the groups' ingress rules (rules not evaluated admit nothing we know of)."""
+    """Every evaluated CIDR source of the groups' TCP, UDP or all-protocol ingress rules: what makes a port
+    reachable (rules not evaluated admit nothing we know of)."""
     found = []
     for group in groups:
         for rule in model.rules(group):
             if rule.direction != "ingress":
                 continue
             protocol = protocol_number(rule.protocol.value) if rule.protocol.known else None
-            if protocol is None:
+            if protocol not in (ALL, TCP, UDP):
                 continue
-            ports: tuple[int, int] | None = None
-            if protocol in (TCP, UDP):
-                ports = port_range(rule.from_port, rule.to_port)
-                if ports is None:
-                    continue
+            ports = port_range(rule.from_port, rule.to_port) if protocol != ALL else None
+            if protocol != ALL and ports is None:
+                continue
             for cidr in rule.cidrs:
                 network = model.network.cidr(cidr)
                 if network is not None:
@@ -115,12 +114,11 @@ class Witness:
     admission: Admission
     address: Address
     protocol: int
-    port: int | None
+    port: int
     route: RouteEntry
 
     def describe_port(self) -> str:
-        proto = protocol_text(self.protocol)
-        return f"{self.port}/{proto}" if self.port is not None else proto
+        return f"{self.port}/{protocol_text(self.protocol)}"
 
 
 def search(
@@ -226,17 +224,11 @@ class _Acl:
     def networks(self) -> set[Network]:
         return {net for rows in self._rules.values() for _, _, net in rows if net is not None}
 
-    def tries(self, adm: Admission) -> list[tuple[int, int | None]]:
+    def tries(self, adm: Admission) -> list[tuple[int, int]]:
         """The (protocol, port) pairs worth trying for an admission: one per stretch the inbound rules tell apart."""
-        protocols = [adm.protocol] if adm.protocol != ALL else [TCP, UDP, ICMP if adm.network.version == 4 else ICMPV6]
-        out: list[tuple[int, int | None]] = []
-        for protocol in protocols:
-            if protocol not in (TCP, UDP):
-                out.append((protocol, None))
-                continue
-            lo, hi = adm.ports or (0, 65535)
-            out.extend((protocol, port) for port in self._cuts(lo, hi, egress=False))
-        return out
+        protocols = [adm.protocol] if adm.protocol != ALL else [TCP, UDP]  # reachable means on some port
+        lo, hi = adm.ports or (0, 65535)
+        return [(protocol, port) for protocol in protocols for port in self._cuts(lo, hi, egress=False)]
 
     def _cuts(self, lo: int, hi: int, egress: bool) -> list[int]:
         cuts = {lo}
@@ -246,7 +238,7 @@ class _Acl:
                 cuts |= {p for p in (rng[0], rng[1] + 1) if lo < p <= hi}
         return sorted(cuts)
 
-    def allows(self, address: Address, protocol: int, port: int | None, egress: bool) -> bool | None:
+    def allows(self, address: Address, protocol: int, port: int, egress: bool) -> bool | None:
         if self.placement.acl is None:
             return True if self.placement.acl_known else None
         for entry, number, network in self._rules[egress]:
@@ -262,8 +254,6 @@ class _Acl:
 
     def allows_reply(self, address: Address, protocol: int) -> bool | None:
         """The reply goes out to an ephemeral port of the client (stateless ACLs check it separately)."""
-        if protocol not in (TCP, UDP):
-            return self.allows(address, protocol, None, egress=True)
         unknown = False
         for port in self._cuts(*_EPHEMERAL, egress=True):
             verdict = self.allows(address, protocol, port, egress=True)
@@ -273,7 +263,7 @@ class _Acl:
         return None if unknown else False
 
     def _matches(
-        self, entry: NetworkAclEntry, network: Network | None, address: Address, protocol: int, port: int | None
+        self, entry: NetworkAclEntry, network: Network | None, address: Address, protocol: int, port: int
     ) -> bool | None:
         if network is None:
             return None
@@ -284,7 +274,7 @@ class _Acl:
             return None
         if address not in network or wanted not in (ALL, protocol):
             return False
-        if wanted in (TCP, UDP) and port is not None:
+        if wanted in (TCP, UDP):
             rng = port_range(entry.from_port, entry.to_port)
             if rng is None:
                 return None
