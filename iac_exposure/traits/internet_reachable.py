@@ -299,7 +299,9 @@ def _client_addresses_reach_targets(model: Model, paths: list[LoadBalancerPath])
 
 def _load_balancer_finding(model: Model, lb: LoadBalancer, path: LoadBalancerPath, door: Hop) -> Finding:
     target: Resource = path.target
-    scheme = "internal = false" if lb.internal.explicit else "internal unset: internet-facing by default"
+    setting = lb.internal
+    written = setting.span.text if setting.span is not None else str(setting.value).lower()
+    scheme = f"{setting.key} = {written}" if setting.explicit else f"{setting.key} unset: internet-facing by default"
     kind = lb.load_balancer_type.value or "application"
     listener = path.listener
     message = (
