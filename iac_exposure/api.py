@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import traceback
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import Config
 from .diagnostics import Diagnostic
 from .exposures import DEFAULT_TABLE, Exposure, exposures
 from .findings import Finding
+from .model.inspector import InspectorFindings
 from .patches.render import Patch, Patcher
-from .readers import Reader
+from .readers import Reader, Unit
 from .source import SourceFile
 
 _SKIP_DIRS = {".git", ".terraform", ".venv", "node_modules", "__pycache__"}
@@ -46,8 +48,13 @@ def display_path(path: Path) -> Path:
     return Path(rel) if not rel.startswith("..") else path.absolute()
 
 
-def discover(paths: Iterable[str], readers: tuple[Reader, ...]) -> tuple[dict[str, list[Path]], set[Path] | None]:
-    """The files each reader claims; the files to report on when only files were named (changed-files mode)."""
+def discover(
+    paths: Iterable[str], readers: tuple[Reader, ...], diagnostics: list[Diagnostic]
+) -> tuple[dict[str, list[Path]], set[Path] | None]:
+    """The files each reader claims; the files to report on when only files were named (changed-files mode).
+
+    Directory links are not followed (no loops); unreadable directories become diagnostics.
+    """
     claimed: dict[str, list[Path]] = defaultdict(list)
     named: set[Path] = set()
     whole_dirs = False
@@ -59,15 +66,19 @@ def discover(paths: Iterable[str], readers: tuple[Reader, ...]) -> tuple[dict[st
                 return True
         return False
 
+    def unreadable(exc: OSError) -> None:
+        where = display_path(Path(exc.filename)).as_posix() if exc.filename else "?"
+        diagnostics.append(Diagnostic(where, None, "read-error", exc.strerror or str(exc)))
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             whole_dirs = True
-            for dirpath, dirnames, filenames in os.walk(path):
+            for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
                 for name in sorted(filenames):
                     offer(Path(dirpath) / name)
-        elif path.is_file():
+        elif path.exists() or path.is_symlink():
             if offer(path):
                 named.add(display_path(path))
         else:
@@ -80,23 +91,30 @@ def scan(paths: Iterable[str], config: Config) -> Report:
     from .model.graph import Model
     from .readers import readers
 
+    paths = list(paths)
+    config = replace(config, roots=tuple(Path(p).resolve() for p in paths))
     report = Report()
+    inspector = _inspector_findings(config)
     available = readers()
-    claimed, only = discover(paths, available)
+    claimed, only = discover(paths, available, report.diagnostics)
     findings: list[Finding] = []
     loaded: list[SourceFile] = []
     for reader in available:
         files = claimed.get(reader.name)
         if not files:
             continue
-        for unit in reader.units(files, config):
+        for unit in _guarded_units(reader, files, config, report.diagnostics):
             report.diagnostics.extend(unit.diagnostics)
             report.files_scanned += len(unit.files)
             loaded.extend(unit.files)
-            model = Model(unit.resources)
-            for module in traits.TRAITS:
-                if config.wants(module.META.id):
-                    findings.extend(module.check(model, config))
+            try:
+                model = Model(unit.resources, inspector)
+                for module in traits.TRAITS:
+                    if config.wants(module.META.id):
+                        findings.extend(module.check(model, config))
+            except Exception as exc:  # noqa: BLE001 - one unit's bug must not end the scan
+                where = unit.files[0].display if unit.files else reader.name
+                report.diagnostics.append(_internal(where, exc))
     findings = list(_unique(findings))
     if only is not None:
         findings = [f for f in findings if _file_of(f) in only]
@@ -105,6 +123,37 @@ def scan(paths: Iterable[str], config: Config) -> Report:
     report.results = [Result(f, patcher.patch(f)) for f in findings]
     report.exposures = exposures(findings, config.exposure_table or DEFAULT_TABLE)
     return report
+
+
+def _guarded_units(reader: Reader, files: list[Path], config: Config, diagnostics: list[Diagnostic]) -> Iterator[Unit]:
+    """A reader's units; a crash inside the reader ends that reader's work with a diagnostic, not the scan."""
+    units = reader.units(files, config)
+    while True:
+        try:
+            unit = next(units)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001
+            diagnostics.append(_internal(files[0].as_posix() if files else reader.name, exc))
+            return
+        yield unit
+
+
+def _internal(where: str, exc: BaseException) -> Diagnostic:
+    detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    message = f"internal error ({type(exc).__name__}: {exc}); please report it with this file"
+    return Diagnostic(where, None, "internal-error", message, detail=detail)
+
+
+def _inspector_findings(config: Config) -> InspectorFindings | None:
+    if not config.vulnerability_files:
+        return None
+    from .inspector import InvalidFindings, load  # pydantic: only when findings are given
+
+    try:
+        return load(config.vulnerability_files)
+    except InvalidFindings as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _file_of(finding: Finding) -> Path | None:

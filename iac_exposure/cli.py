@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .api import Report
 
 _FORMATS = ("text", "json")
 _SEVERITIES = ("low", "medium", "high", "critical")
@@ -33,13 +38,34 @@ def main() -> None:
     help="Exit 1 when a finding is at or above this severity.",
 )  # fmt: skip
 @click.option("--diff", "show_diff", is_flag=True, help="Print the applicable patches as one unified diff.")
-@click.option("--unsafe-fixes", is_flag=True, help="Include patches that change behaviour in --diff.")
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply the applicable patches to the files, then re-scan.")
+@click.option("--unsafe-fixes", is_flag=True, help="Include patches that change behaviour in --diff and --fix.")
 @click.option(
     "--imds-account-default", type=click.Choice(["no-preference", "optional", "required"]), default="no-preference",
     show_default=True, help="The account's IMDS default; 'required' silences unset http_tokens.",
 )  # fmt: skip
+@click.option(
+    "--vulnerabilities",
+    "vulnerability_files",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Amazon Inspector findings (`aws inspector2 list-findings` JSON) for the AMIs (repeatable).",
+)
+@click.option(
+    "--epss-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.1,
+    show_default=True,
+    help="EPSS score from which a network-vector CVE without a known exploit counts as network-exploitable.",
+)
+@click.option(
+    "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+    help="Judge end-of-life dates as of this day (YYYY-MM-DD) instead of today.",
+)  # fmt: skip
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
 def scan(
     paths: tuple[str, ...],
     fmt: str,
@@ -48,10 +74,15 @@ def scan(
     ignore: tuple[str, ...],
     fail_on: str,
     show_diff: bool,
+    apply_fixes: bool,
     unsafe_fixes: bool,
     imds_account_default: str,
+    vulnerability_files: tuple[str, ...],
+    epss_threshold: float,
+    as_of: datetime | None,
     color: bool | None,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Scan Terraform files and directories (default: the current directory)."""
     from .api import UsageError, combined_patch
@@ -64,9 +95,21 @@ def scan(
     for trait in sorted(chosen | dropped):
         if trait not in known:
             raise click.UsageError(f"unknown trait {trait!r}; see `iac-exposure traits`")
-    config = Config(select=chosen, ignore=dropped, imds_account_default=imds_account_default)
+    config = Config(
+        select=chosen,
+        ignore=dropped,
+        imds_account_default=imds_account_default,
+        vulnerability_files=vulnerability_files,
+        epss_threshold=epss_threshold,
+        as_of=as_of.date() if as_of else None,
+    )
+    if show_diff and apply_fixes:
+        raise click.UsageError("--diff shows what --fix would do: use one of them")
     try:
         report = run_scan(paths or (".",), config)
+        if apply_fixes:
+            _fix(report, unsafe_fixes)
+            report = run_scan(paths or (".",), config)  # what remains
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -85,11 +128,32 @@ def scan(
         use_colour = color if color is not None else (output is None and sys.stdout.isatty())
         _emit(text.render(report, colour=use_colour, show_patches=not quiet), output)
 
+    if verbose:
+        for diagnostic in report.diagnostics:
+            if diagnostic.detail:
+                click.echo(f"{diagnostic.file}: {diagnostic.detail}", err=True)
     threshold = _SEVERITIES.index(fail_on)
-    if report.diagnostics:
+    if any(d.error for d in report.diagnostics):
         sys.exit(2)
     if any(_SEVERITIES.index(r.finding.trait.severity.value) >= threshold for r in report.results):
         sys.exit(1)
+
+
+def _fix(report: Report, unsafe: bool) -> None:
+    from .fixer import fix
+
+    outcome = fix(report, unsafe)
+    files = len(outcome.files_written)
+    click.echo(f"Fixed {len(outcome.fixed)} finding(s) in {files} file(s).", err=True)
+    for name in outcome.files_written:
+        click.echo(f"  wrote {name}", err=True)
+    for name, why in outcome.files_refused:
+        click.echo(f"  did not write {name}: {why}", err=True)
+    reasons: dict[str, int] = {}
+    for _, why in outcome.skipped:
+        reasons[why] = reasons.get(why, 0) + 1
+    for why, count in sorted(reasons.items()):
+        click.echo(f"  skipped {count}: {why}", err=True)
 
 
 def _emit(text: str, output: str | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,7 @@ class SourceFile:
     path: Path
     text: str
     format: str = ""  # which writer patches it: "hcl", "cfn-yaml", "cfn-json", "json"
+    encoding: str = "utf-8"  # as read, so a fix writes it back the same: "utf-8-sig", "utf-16-le", …
     _line_starts: list[int] = field(default_factory=list, repr=False)
 
     @property
@@ -43,6 +45,33 @@ class SourceFile:
         while end < len(self.text) and self.text[end] in " \t":
             end += 1
         return self.text[start:end]
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Text and encoding of a file: UTF-8, or any UTF with a byte-order mark. Raises UnicodeDecodeError."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            if encoding == "utf-8-sig":
+                return data.decode(encoding), encoding
+            return data[len(bom) :].decode(encoding), encoding
+    return data.decode("utf-8"), "utf-8"
+
+
+def encode(text: str, encoding: str) -> bytes:
+    """The inverse of `decode`: the same encoding and byte-order mark."""
+    for bom, name in _BOMS:
+        if name == encoding and encoding != "utf-8-sig":
+            return bom + text.encode(encoding)
+    return text.encode(encoding)
 
 
 @dataclass(frozen=True, slots=True)

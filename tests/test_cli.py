@@ -144,7 +144,7 @@ def test_traits_and_explain() -> None:
     for heading in ("## What it flags", "## Why is this bad?", "## Fix safety"):
         assert heading in out
     code, _, err = run("explain", "nope")
-    assert code == 2
+    assert code == 2 and "unknown trait" in err
 
 
 @pytest.mark.parametrize("args", [["--version"], ["-m", "iac_exposure", "--version"]])

@@ -2,7 +2,9 @@
 
 Reported resources must be exactly the `fail_*` ones; findings and the combined patch are snapshots; the
 patch applies with the real `git apply`, the patched files still parse, and a re-scan reports only what
-had no applicable patch.
+had no applicable patch. Traits whose fixes are all display-only suggestions (a new image) are held to the
+same bar with their suggested diffs. Amazon Inspector exports in a case directory (`inspector*.json`) are
+passed as vulnerability files, and end-of-life dates are judged on a fixed day.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import hcl2
@@ -18,15 +21,14 @@ import pytest
 from iac_exposure.api import Report, combined_patch, scan
 from iac_exposure.config import Config
 from iac_exposure.findings import Applicability
+from iac_exposure.patches.render import combined_diff
 from iac_exposure.reporters.json import finding_dict
 from iac_exposure.traits import by_id
 
 from .conftest import FIXTURES
 
 CASES = sorted(
-    d.relative_to(FIXTURES)
-    for d in FIXTURES.glob("*/*")
-    if d.is_dir() and d.name.replace("_", "-") in by_id()
+    d.relative_to(FIXTURES) for d in FIXTURES.glob("*/*") if d.is_dir() and d.name.replace("_", "-") in by_id()
 )
 
 
@@ -49,8 +51,13 @@ def _trait(case: Path) -> str:
     return case.name.replace("_", "-")
 
 
+AS_OF = date(2026, 7, 15)  # after Amazon Linux 2's end of support (2026-06-30), before Debian 11's (2026-08-31)
+
+
 def _scan(case: Path) -> Report:
-    return scan([f"fixtures/{case.as_posix()}"], Config(select=frozenset({_trait(case)})))
+    exports = tuple(f"fixtures/{case.as_posix()}/{f.name}" for f in sorted((FIXTURES / case).glob("inspector*.json")))
+    config = Config(select=frozenset({_trait(case)}), vulnerability_files=exports, as_of=AS_OF)
+    return scan([f"fixtures/{case.as_posix()}"], config)
 
 
 def _names(prefix: str, case: Path) -> set[str]:
@@ -83,8 +90,13 @@ def test_findings_snapshot(case: Path, workdir: Path, json_snapshot) -> None:  #
 def test_patch_applies_parses_and_clears(case: Path, workdir: Path, diff_snapshot) -> None:  # type: ignore[no-untyped-def]
     report = _scan(case)
     diff, _ = combined_patch(report, unsafe=True)
+    applied = [r for r in report.results if r.patch and r.patch.applicability is not Applicability.DISPLAY_ONLY]
+    if all(r.patch is None or r.patch.applicability is Applicability.DISPLAY_ONLY for r in report.results):
+        # suggestions only (CVE / end-of-life: a new image): their diffs must be just as right
+        applied = [r for r in report.results if r.patch and r.patch.edits]
+        diff = combined_diff([e for r in applied for e in (r.patch.edits if r.patch else ())])
     assert diff == diff_snapshot
-    assert diff, "every fixture has at least one applicable patch"
+    assert diff, "every fixture has at least one patch with a diff"
     (workdir / "all.diff").write_text(diff)
     subprocess.run(["git", "apply", "--check", "all.diff"], cwd=workdir, check=True)
     subprocess.run(["git", "apply", "all.diff"], cwd=workdir, check=True)
@@ -92,11 +104,7 @@ def test_patch_applies_parses_and_clears(case: Path, workdir: Path, diff_snapsho
     for patched in (workdir / "fixtures" / case).glob(pattern):
         still_parses(patched)
 
-    unpatched = {
-        (r.finding.resource.address, r.finding.message)
-        for r in report.results
-        if r.patch is None or r.patch.applicability is Applicability.DISPLAY_ONLY
-    }
+    unpatched = {(r.finding.resource.address, r.finding.message) for r in report.results if r not in applied}
     after = _scan(case)
     assert not after.diagnostics
     remaining = {(r.finding.resource.address, r.finding.message) for r in after.results}

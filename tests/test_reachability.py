@@ -83,11 +83,11 @@ def test_three_tier_patches_clear_the_reachability_they_fix(workdir: Path) -> No
 def test_text_report_leads_with_exposures_and_json_carries_evidence(workdir: Path) -> None:
     result = CliRunner().invoke(main, ["scan", STACK])
     assert result.output.startswith("Exposures, most severe first\n  HIGH  aws_instance.bastion")
-    assert "      → route 0.0.0.0/0 → aws_internet_gateway.main" in result.output
+    assert "      - route 0.0.0.0/0 → aws_internet_gateway.main" in result.output
     data = json.loads(CliRunner().invoke(main, ["scan", STACK, "--format", "json"]).output)
     assert data["exposures"][0]["categories"]["reachability"] == ["internet-reachable"]
-    assert all(isinstance(f["evidence"], list) for f in data["findings"])
-    assert any(f["evidence"] for f in data["findings"] if f["trait"] == "internet-reachable")
+    assert all(f["evidence"] for f in data["findings"] if f["trait"] == "internet-reachable")
+    assert all("evidence" not in f for f in data["findings"] if f["trait"] == "remote-access-open")
 
 
 def test_explain_shows_the_exposure_table_rows() -> None:

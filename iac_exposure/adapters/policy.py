@@ -19,7 +19,7 @@ def policy_document(value: AnySourced) -> PolicyDocument | None:
     if isinstance(value.value, str):
         try:
             doc = from_json(json.loads(value.value), value)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than anything IAM accepts
             return PolicyDocument((), value, False, known=False)
     if not doc.known or not isinstance(doc.value, dict):
         return PolicyDocument((), value, False, known=False)

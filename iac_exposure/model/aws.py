@@ -362,3 +362,23 @@ class TargetAttachment(Resource):
 
     target_group: AnySourced  # TargetGroup, or classic LoadBalancer, ref/ARN/name
     target: AnySourced  # Instance or AutoScalingGroup ref/id/name
+
+
+@dataclass(frozen=True, slots=True)
+class ImageLookup(Resource):
+    """A search for an AMI (`data "aws_ami"`): before a plan the id is unknown, the criteria are known."""
+
+    owners: tuple[AnySourced, ...]
+    name_filters: tuple[AnySourced, ...]  # AMI name patterns (`filter { name = "name" }` values, `name_regex`)
+    most_recent: AnySourced
+    image_id: AnySourced  # the AMI id a plan resolved; UNKNOWN before
+    image_name: AnySourced  # the AMI name a plan resolved; UNKNOWN before
+
+
+@dataclass(frozen=True, slots=True)
+class SsmParameter(Resource):
+    """An SSM parameter naming an AMI (`data "aws_ssm_parameter"`, a CFN `AWS::SSM::Parameter::Value<…>`
+    parameter): the path is known, the AMI id only once resolved."""
+
+    path: AnySourced  # its name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64`
+    value: AnySourced  # the AMI id a plan resolved; UNKNOWN before

@@ -13,6 +13,7 @@ from .aws import (
     ComputeKind,
     ElasticIp,
     IamRole,
+    ImageLookup,
     InlinePolicy,
     Instance,
     InstanceProfile,
@@ -30,8 +31,10 @@ from .aws import (
     Resource,
     SecurityGroup,
     SecurityGroupRule,
+    SsmParameter,
     Subnet,
 )
+from .inspector import InspectorFinding, InspectorFindings
 from .network import NetworkLinks
 from .values import Origin, Ref, Sourced, unknown
 
@@ -58,6 +61,26 @@ class Grant:
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """The image a launch source's instances run, as far as the files (and a plan) tell.
+
+    Any format fills it the same way: the launch source's image setting is a literal AMI id, a
+    `resolve:ssm:PATH` string (launch templates, RunInstances), a `{{resolve:ssm:PATH}}` dynamic reference
+    (CloudFormation), or a `Ref` to an `ImageLookup` / `SsmParameter` resource.
+    """
+
+    setting: AnySourced  # the launch source's image attribute (`ami`, `image_id`, `ImageId`), as it has it
+    ami_id: AnySourced  # the AMI id when known (written, or resolved by a plan); UNKNOWN otherwise
+    name: AnySourced  # the AMI name when a plan resolved it; UNKNOWN otherwise
+    name_filters: tuple[AnySourced, ...]  # the AMI name patterns a lookup selects by
+    owners: tuple[AnySourced, ...]
+    parameter: AnySourced  # the SSM parameter path it resolves through (value: the path); UNKNOWN if none
+    lookup: Resource | None  # the data source / parameter declaration that selects it
+    findings: tuple[InspectorFinding, ...]  # Inspector findings on the AMI id
+    platforms: tuple[str, ...]  # Inspector `platform` values of instances running the AMI
+
+
+@dataclass(frozen=True, slots=True)
 class Compute:
     """A resource that launches instances, with its effective settings and resolved links."""
 
@@ -74,6 +97,7 @@ class Compute:
     elastic_ips: tuple[ElasticIp, ...]
     profile: InstanceProfile | None
     role: IamRole | None
+    image: Image | None = None  # None: the launch source names no image (a template left to its users)
 
     @property
     def patch_target(self) -> Resource:
@@ -82,7 +106,8 @@ class Compute:
 
 
 class Model:
-    def __init__(self, resources: Iterable[Resource]) -> None:
+    def __init__(self, resources: Iterable[Resource], inspector: InspectorFindings | None = None) -> None:
+        self.inspector = inspector or InspectorFindings()
         self.resources: dict[str, Resource] = {}
         for res in resources:
             self.resources.setdefault(res.address, res)
@@ -284,8 +309,51 @@ class Model:
         role = self.resolve(profile.role, IamRole)[0] if profile is not None else None
         return Compute(
             res, kind, settings, template, tuple(groups), groups_known, tuple(subnets), subnets_known,
-            default_vpc, tuple(acls), tuple(eips), profile, role,
+            default_vpc, tuple(acls), tuple(eips), profile, role, self._image(settings.image_id),
         )  # fmt: skip
+
+    def _image(self, setting: AnySourced) -> Image | None:
+        if setting.origin is Origin.DEFAULT:
+            return None
+        none = unknown(setting.key, setting.span)
+        ami_id, name, parameter = none, none, none
+        filters: tuple[AnySourced, ...] = ()
+        owners: tuple[AnySourced, ...] = ()
+        lookup: Resource | None = None
+        value = setting.value
+        if setting.known and isinstance(value, str):
+            path = ssm_path(value)
+            if path is not None:
+                parameter = Sourced(path, setting.origin, setting.key, setting.span, (), setting.via)
+            elif value.startswith("ami-"):
+                ami_id = setting
+        elif setting.known and isinstance(value, Ref):
+            lookup = self.resources.get(value.address)
+            if isinstance(lookup, ImageLookup):
+                ami_id, name, filters, owners = lookup.image_id, lookup.image_name, lookup.name_filters, lookup.owners
+            elif isinstance(lookup, SsmParameter):
+                parameter = lookup.path
+                if isinstance(lookup.value.value, str) and lookup.value.value.startswith("ami-"):
+                    ami_id = lookup.value
+            else:
+                lookup = None  # an AMI built or copied in the same configuration: nothing known of it
+        found = self.inspector.by_image.get(ami_id.value, ()) if isinstance(ami_id.value, str) else ()
+        platforms = self.inspector.platforms.get(ami_id.value, ()) if isinstance(ami_id.value, str) else ()
+        return Image(setting, ami_id, name, filters, owners, parameter, lookup, found, platforms)
+
+
+def ssm_path(value: str) -> str | None:
+    """The parameter path of `resolve:ssm:PATH[:version]` or `{{resolve:ssm:PATH[:version|label]}}`."""
+    text = value.strip()
+    if text.startswith("{{") and text.endswith("}}"):
+        text = text[2:-2].strip()
+    if not text.startswith("resolve:ssm:"):
+        return None
+    rest = text[len("resolve:ssm:") :]
+    if rest.startswith("arn:"):  # arn:aws:ssm:REGION:ACCOUNT:parameter/PATH
+        _, _, rest = rest.partition(":parameter")
+    path = rest.split(":", 1)[0]  # parameter names cannot hold ':'; what follows is a version or label
+    return path or None
 
 
 def _arn_name(value: str) -> str:

@@ -7,9 +7,13 @@ parse and adds nothing we read. Expressions stay Lark nodes; the evaluator reads
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..limits import gc_paused
 from ..source import SourceFile, Span
 from . import ParseError
 
@@ -51,19 +55,59 @@ def node_span(file: SourceFile, node: Any) -> Span:
     return Span(file, start, end)
 
 
+@functools.cache
+def grammar_cache() -> None:
+    """python-hcl2 caches its compiled grammar next to its sources; where site-packages is read-only every
+    run would pay ~2 s to rebuild it, so point the cache at our cache directory instead."""
+    import hcl2.parser
+
+    target = Path(hcl2.parser.PARSER_FILE)
+    if target.exists() or os.access(target.parent, os.W_OK):
+        return
+    from hcl2.version import version
+
+    from .. import cache
+
+    directory = cache.cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # no writable cache anywhere: lark rebuilds the grammar in memory
+    hcl2.parser.PARSER_FILE = directory / f"hcl2-{version}.lark_cache.bin"
+
+
 def parse(file: SourceFile) -> list[HclBlock]:
     """Parse one `.tf` file into its top-level blocks. Raises ParseError."""
     import hcl2
     from lark.exceptions import LarkError, UnexpectedInput
 
+    grammar_cache()
+
     try:
-        tree = hcl2.parses_to_tree(file.text)
+        with gc_paused():
+            tree = hcl2.parses_to_tree(file.text)
     except UnexpectedInput as exc:
         raise ParseError(_first_line(str(exc)), getattr(exc, "line", None)) from None
     except (LarkError, RecursionError, ValueError) as exc:
         raise ParseError(f"{type(exc).__name__}: {_first_line(str(exc))}") from None
+    depth = _depth(tree)
+    if depth > MAX_TREE_DEPTH:
+        raise ParseError(f"nested deeper than any configuration needs ({depth} levels): not analysed")
     body = tree.children[0]
     return _body(file, body)[1]
+
+
+MAX_TREE_DEPTH = 600  # parse-tree levels; a real configuration stays well under 100
+
+
+def _depth(tree: Tree[Any]) -> int:
+    """The depth of the parse tree, measured without recursion (a hostile file may nest thousands deep)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node.children if hasattr(child, "children"))
+    return deepest
 
 
 def _first_line(text: str) -> str:

@@ -43,13 +43,20 @@ def apply_edits(text: str, edits: list[Edit]) -> tuple[str, list[Edit]]:
     return "".join(out), skipped
 
 
+def _lines(text: str) -> list[str]:
+    """Lines as git sees them: split at LF only (str.splitlines also splits at \\f, U+2028, …)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
 def unified_diff(path: str, old: str, new: str) -> str:
     """A unified diff with `a/` and `b/` headers, as `git apply` takes it from the working directory."""
     if old == new:
         return ""
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}", n=3
-    )
+    lines = difflib.unified_diff(_lines(old), _lines(new), f"a/{path}", f"b/{path}", n=3)
     out = []
     for line in lines:
         if not line.endswith("\n"):

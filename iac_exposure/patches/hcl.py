@@ -18,6 +18,7 @@ from .remedies import (
     ReplaceItem,
     ReplaceWithInput,
     SetValue,
+    UseParameter,
 )
 from .render import PatchContext, Unpatchable
 
@@ -36,13 +37,70 @@ class Inputs:
         if key not in self._chosen:
             taken: set[str] = set()
             for sib in siblings:
-                taken.update(re.findall(r'^\s*variable\s+"([^"]+)"', sib.text, re.MULTILINE))
+                taken.update(re.findall(r'^\s*variable\s+"?([\w-]+)"?\s*\{', sib.text, re.MULTILINE))
             name, n = new.name, 1
             while name in taken:
                 n += 1
                 name = f"{new.name}_{n}"
             self._chosen[key] = (name, _declaration(file, name, new))
         return self._chosen[key]
+
+
+def check(text: str) -> None:
+    """Raise ParseError when patched text is no longer HCL."""
+    import hcl2
+    from lark.exceptions import LarkError
+
+    from ..parsers import ParseError
+
+    try:
+        hcl2.parses_to_tree(text)
+    except (LarkError, RecursionError, ValueError) as exc:
+        raise ParseError(str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error") from None
+
+
+class Parameters:
+    """`data "aws_ssm_parameter"` blocks added by patches: one per module and path, reusing a block the module
+    already has for that path, named so it never collides."""
+
+    def __init__(self) -> None:
+        self._chosen: dict[tuple[str, str], tuple[str, Edit | None]] = {}
+
+    def declare(self, file: SourceFile, path: str, name: str, siblings: list[SourceFile]) -> tuple[str, Edit | None]:
+        module = file.path.parent.as_posix()
+        key = (module, path)
+        if key not in self._chosen:
+            taken = {chosen for (mod, _), (chosen, _) in self._chosen.items() if mod == module}
+            for sib in siblings:
+                for match in _SSM_DATA.finditer(sib.text):
+                    if match.group("path") == path:
+                        self._chosen[key] = (match.group("name"), None)
+                        return self._chosen[key]
+                    taken.add(match.group("name"))
+            chosen, n = name, 1
+            while chosen in taken:
+                n += 1
+                chosen = f"{name}_{n}"
+            self._chosen[key] = (chosen, _parameter_declaration(file, chosen, path))
+        return self._chosen[key]
+
+
+_SSM_DATA = re.compile(
+    r'^\s*data\s+"aws_ssm_parameter"\s+"(?P<name>[\w-]+)"\s*\{(?:[^{}]*?\bname\s*=\s*"(?P<path>[^"]*)")?',
+    re.MULTILINE,
+)
+
+
+def _parameter_declaration(file: SourceFile, name: str, path: str) -> Edit:
+    text = file.text
+    lead = "" if text.endswith("\n") or not text else "\n"
+    block = f'{lead}\ndata "aws_ssm_parameter" "{name}" {{\n  name = {_string(path)}\n}}\n'
+    return Edit(file, len(text), len(text), block.replace("\n", newline(file)))
+
+
+def newline(file: SourceFile) -> str:
+    """The file's line ending: CRLF files stay CRLF."""
+    return "\r\n" if "\r\n" in file.text else "\n"
 
 
 def _declaration(file: SourceFile, name: str, new: NewInput) -> Edit:
@@ -59,7 +117,7 @@ def _declaration(file: SourceFile, name: str, new: NewInput) -> Edit:
         f"  }}\n"
         f"}}\n"
     )
-    return Edit(file, len(text), len(text), block)
+    return Edit(file, len(text), len(text), block.replace("\n", newline(file)))
 
 
 def edits(action: Action, ctx: PatchContext) -> list[Edit]:
@@ -85,7 +143,23 @@ def edits(action: Action, ctx: PatchContext) -> list[Edit]:
         return [_remove_block(action.target.span, siblings, action.target.address)]
     if isinstance(action, ReferenceOwnGroup):
         return _reference_own_group(action)
+    if isinstance(action, UseParameter):
+        return _use_parameter(action, ctx)
     raise Unpatchable(f"no HCL writer for {type(action).__name__}")
+
+
+def _use_parameter(action: UseParameter, ctx: PatchContext) -> list[Edit]:
+    current = action.current
+    if current is not None and current.explicit and current.via is None and current.span is not None:
+        span = current.span
+        if span == action.target.span:  # the image setting itself is a `resolve:ssm:` string
+            return [Edit(span.file, span.start, span.end, _string(f"resolve:ssm:{action.path}"))]
+        return [Edit(span.file, span.start, span.end, _string(action.path))]
+    span = _own_span(action.target)
+    parameters: Parameters = ctx.memo.setdefault("hcl.parameters", Parameters())
+    name, declaration = parameters.declare(span.file, action.path, action.name, ctx.siblings)
+    reference = Edit(span.file, span.start, span.end, f"data.aws_ssm_parameter.{name}.value")
+    return [reference] if declaration is None else [reference, declaration]
 
 
 def _own_span(target: AnySourced) -> Span:
@@ -130,6 +204,7 @@ def _insert(block: Span, path: tuple[str, ...], rendered: str) -> Edit:
     close = block.end - 1
     if text[close] != "}":
         raise Unpatchable("the block does not end with a closing brace")
+    nl = newline(file)
     indent = file.indent_at(block.start)
     unit = _indent_unit(block, indent)
     lines: list[str] = []
@@ -144,15 +219,18 @@ def _insert(block: Span, path: tuple[str, ...], rendered: str) -> Edit:
     if len(path) == 1:
         at = _after_last_attribute(block)
         if at is not None:
-            return Edit(file, at, at, _aligned(lines[0], text, at) + "\n")
-    body = "\n".join(lines) + "\n"
+            return Edit(file, at, at, _aligned(lines[0], text, at) + nl)
+    body = nl.join(lines) + nl
     line_start = file.line_start(close)
     if text[line_start:close].strip() == "":
         return Edit(file, line_start, line_start, body)
-    inner = text[text.index("{", block.start) + 1 : close]
+    opening = text.index("{", block.start) + 1
+    inner = text[opening:close]
     if inner.strip() == "":  # `metadata_options {}`: open it up
-        return Edit(file, close - len(inner), close, "\n" + body + indent)
-    return Edit(file, close, close, "\n" + body + indent)
+        return Edit(file, opening, close, nl + body + indent)
+    if "\n" not in inner:  # a one-line block `{ ami = "x" }` may hold one argument only: open it up
+        return Edit(file, opening, close + 1, f"{nl}{indent}{unit}{inner.strip()}{nl}{body}{indent}}}")
+    return Edit(file, close, close, nl + body + indent)
 
 
 _NESTED_BLOCK = re.compile(r'^[ \t]*[A-Za-z_][\w-]*(?:[ \t]+(?:"[^"\n]*"|[A-Za-z_][\w-]*))*[ \t]*\{[ \t]*$')
@@ -196,15 +274,17 @@ def _aligned(line: str, text: str, at: int) -> str:
 
 
 def _indent_unit(block: Span, indent: str) -> str:
-    """The file's indentation step, read from the first indented line inside the block."""
+    """The file's indentation step: from the first indented line inside the block, else from the first
+    line indented under any block of the file, else two spaces (`terraform fmt`)."""
     text = block.file.text
     for line in text[block.start : block.end].split("\n")[1:]:
         stripped = line.lstrip(" \t")
-        if stripped and len(line) > len(indent) + 0 and line.startswith(indent):
+        if stripped and line.startswith(indent):
             step = line[len(indent) : len(line) - len(stripped)]
             if step:
                 return step
-    return "  "
+    found = re.search(r"\{[ \t]*\r?\n([ \t]+)\S", text)
+    return found.group(1) if found else "  "
 
 
 def _in_list(span: Span) -> bool:
@@ -237,6 +317,10 @@ def _remove_item(span: Span) -> Edit:
         i -= 1
     if i > 0 and text[i - 1] == ",":  # the last element: take the comma before it
         return Edit(file, i - 1, end, "")
+    line_start = file.line_start(start)
+    line_end = text.find("\n", end)
+    if text[line_start:start].strip() == "" and line_end != -1 and text[end:line_end].strip() == "":
+        return Edit(file, line_start, line_end + 1, "")  # the only element, alone on its line
     return Edit(file, start, end, "")  # the only element
 
 
@@ -262,8 +346,8 @@ def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
     next_line = text[end : next_end if next_end != -1 else len(text)].strip()
     if before_blank and next_line == "" and next_end != -1:
         end = next_end + 1  # keep one blank line between neighbours, not two
-    elif before_blank and start > 0 and next_line.startswith("}"):
-        start = file.line_start(start - 1)  # the last block of its parent: no blank line before the brace
+    elif before_blank and start > 0 and (next_line.startswith("}") or end >= len(text)):
+        start = file.line_start(start - 1)  # the last block of its parent or file: no blank line left
     return Edit(file, start, end, "")
 
 
@@ -294,9 +378,10 @@ def _reference_own_group(action: ReferenceOwnGroup) -> list[Edit]:
         return [Edit(file, name_start, list_end, self_attr)]
     edits = [_remove_item(span)]
     if not rule.self_reference:
-        line_end = text.find("\n", list_end)
+        nl = newline(file)
+        line_end = text.find(nl, list_end)
         at = len(text) if line_end == -1 else line_end
-        edits.append(Edit(file, at, at, "\n" + text[file.line_start(name_start) : name_start] + self_attr))
+        edits.append(Edit(file, at, at, nl + text[file.line_start(name_start) : name_start] + self_attr))
     return edits
 
 

@@ -69,7 +69,22 @@ class ReferenceOwnGroup:
     rule: SecurityGroupRule
 
 
-Action = SetValue | ReplaceWithInput | ReplaceItem | RemoveItem | RemoveBlock | ReferenceOwnGroup
+@dataclass(frozen=True, slots=True)
+class UseParameter:
+    """Launch from the image an SSM public parameter names (`/aws/service/…`, kept current by its publisher).
+
+    A parameter path already written (`current`: a `data "aws_ssm_parameter"` name, a `resolve:ssm:` string, a
+    CloudFormation parameter default) is rewritten in place; otherwise the image setting is pointed at a new
+    parameter declaration (TF `data "aws_ssm_parameter"`, CFN `{{resolve:ssm:…}}`, LT JSON `resolve:ssm:…`).
+    """
+
+    target: AnySourced  # the image setting: `ami`, `image_id`, `ImageId`
+    path: str
+    name: str  # preferred name of a new declaration; a writer adds a suffix when it is taken
+    current: AnySourced | None  # the parameter path in use, when there is one to rewrite
+
+
+Action = SetValue | ReplaceWithInput | ReplaceItem | RemoveItem | RemoveBlock | ReferenceOwnGroup | UseParameter
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,11 @@ class Patcher:
             target_file = _target_file(remedy.action) or anchor.file
             edits = tuple(writer_for(target_file).edits(remedy.action, PatchContext(siblings, self.memo)))
         except Unpatchable as why:
-            return Patch(Applicability.DISPLAY_ONLY, str(why), remedy.title)
+            # a suggestion keeps its own reason (what applying it entails), plus why it has no diff
+            reason = (
+                f"{remedy.reason}; no diff: {why}" if remedy.applicability is Applicability.DISPLAY_ONLY else str(why)
+            )
+            return Patch(Applicability.DISPLAY_ONLY, reason, remedy.title)
         return Patch(remedy.applicability, remedy.reason, remedy.title, edits, combined_diff(list(edits)))
 
 

@@ -6,17 +6,16 @@ launch-template document. Add a reader by writing a module with a `READER` and l
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from ..config import Config
 from ..diagnostics import Diagnostic
 from ..model.aws import Resource
-from ..source import SourceFile
-
-if TYPE_CHECKING:
-    from ..config import Config
+from ..source import SourceFile, decode
 
 
 @dataclass(slots=True)
@@ -38,13 +37,50 @@ class Reader(Protocol):
         """The units for these claimed files (a reader may load neighbours they need, e.g. a module)."""
 
 
-def read_text(path: Path, unit: Unit) -> str | None:
-    """A file's text, or None with a read-error diagnostic."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        unit.diagnostics.append(Diagnostic(path.as_posix(), None, "read-error", str(exc)))
+def load_source(path: Path, unit: Unit, config: Config, format: str) -> SourceFile | None:
+    """A file as a SourceFile, or None with a diagnostic saying why it was not read.
+
+    Only regular files are opened (never FIFOs or devices); links pointing outside the scanned paths are
+    not followed unless configured; files over the size cap, binary files and undecodable text are
+    diagnosed. Bytes are decoded ourselves so CRLF line endings and byte-order marks survive a fix.
+    """
+    name = path.as_posix()
+    why = _refusal(path, config)
+    if why is not None:
+        kind, message, error = why
+        unit.diagnostics.append(Diagnostic(name, None, kind, message, error))
         return None
+    try:
+        data = path.read_bytes()
+        text, encoding = decode(data)
+    except OSError as exc:
+        unit.diagnostics.append(Diagnostic(name, None, "read-error", exc.strerror or str(exc)))
+        return None
+    except UnicodeDecodeError as exc:
+        kind = "binary" if b"\0" in data else "decode-error"
+        message = "a binary file" if kind == "binary" else f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        unit.diagnostics.append(Diagnostic(name, None, kind, message))
+        return None
+    if "\0" in text:
+        unit.diagnostics.append(Diagnostic(name, None, "binary", "a binary file"))
+        return None
+    return SourceFile(path, text, format, encoding)
+
+
+def _refusal(path: Path, config: Config) -> tuple[str, str, bool] | None:
+    try:
+        info = path.stat()
+    except OSError as exc:  # a dangling link or a loop of links
+        return ("read-error", exc.strerror or str(exc), True)
+    if not stat.S_ISREG(info.st_mode):
+        return ("not-a-file", "not a regular file (a FIFO, socket or device): not opened", False)
+    if path.is_symlink() and not config.follow_symlinks and config.roots:
+        target = path.resolve()
+        if not any(target == root or root in target.parents for root in config.roots):
+            return ("symlink-outside", f"a link to {target}, outside the scanned paths: not followed", False)
+    if info.st_size > config.max_file_size:
+        return ("too-large", f"{info.st_size:,} bytes, over the {config.max_file_size:,}-byte limit: skipped", True)
+    return None
 
 
 def readers() -> tuple[Reader, ...]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ..config import Config
 from ..diagnostics import Diagnostic
-from ..source import SourceFile
-from . import Unit, read_text
+from ..limits import BudgetExceeded, time_budget
+from . import Unit, load_source
 
 
 class TerraformReader:
@@ -26,16 +26,18 @@ class TerraformReader:
         for directory in directories:
             unit = Unit()
             blocks = []
-            for path in sorted(p for p in directory.glob("*.tf") if p.is_file()):
-                text = read_text(path, unit)
-                if text is None:
+            for path in sorted(directory.glob("*.tf")):
+                source = load_source(path, unit, config, "hcl")
+                if source is None:
                     continue
-                source = SourceFile(path, text, "hcl")
                 unit.files.append(source)
                 try:
-                    blocks.extend(parse(source))
+                    with time_budget(config.file_time_budget):
+                        blocks.extend(parse(source))
                 except ParseError as exc:
                     unit.diagnostics.append(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
+                except BudgetExceeded as exc:
+                    unit.diagnostics.append(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
             unit.resources = adapt_module(blocks)
             yield unit
 

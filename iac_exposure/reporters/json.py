@@ -28,7 +28,8 @@ def finding_dict(result: Result) -> dict[str, Any]:
             "end_line": loc.end_line if loc else None,
         },
         "message": f.message,
-        "evidence": list(f.evidence),
+        # only traits that list evidence (the CVEs of an image) carry the key: other findings keep their shape
+        **({"evidence": list(f.evidence)} if f.evidence else {}),
         "remediation": patch.title if patch else f.trait.fix_title,
         "patch": patch.diff if patch else None,
         "applicability": patch.applicability.value if patch else None,
@@ -59,7 +60,8 @@ def to_dict(report: Report) -> dict[str, Any]:
             for e in report.exposures
         ],
         "diagnostics": [
-            {"file": d.file, "line": d.line, "kind": d.kind, "message": d.message} for d in report.diagnostics
+            {"file": d.file, "line": d.line, "kind": d.kind, "message": d.message, "error": d.error}
+            for d in report.diagnostics
         ],
         "summary": {
             "files_scanned": report.files_scanned,
@@ -67,6 +69,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "by_severity": dict(sorted(by_severity.items())),
             "exposures": len(report.exposures),
             "diagnostics": len(report.diagnostics),
+            "files_not_analysed": sum(1 for d in report.diagnostics if d.error),
         },
     }
 

@@ -39,7 +39,7 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
                 f"  {file}:{line}  {c(_COLOURS[sev], sev.value.upper())}  {c(_BOLD, f.trait.id)}  {f.resource.address}"
             )
             out.append(f"    {f.message}")
-            out.extend(c(_DIM, f"      → {hop}") for hop in f.evidence)
+            out.extend(f"      - {line}" for line in f.evidence)
             patch = result.patch
             if patch is None or not show_patches:
                 continue
@@ -64,12 +64,13 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
         out.append("")
     for d in report.diagnostics:
         where = f"{d.file}:{d.line}" if d.line else d.file
-        out.append(f"{where}: {c(_RED, d.kind)}: {d.message}")
+        out.append(f"{where}: {c(_RED if d.error else _DIM, d.kind)}: {d.message}")
     n = len(report.results)
     summary = (
         f"{n} finding{'s' if n != 1 else ''} in {report.files_scanned} file{'s' if report.files_scanned != 1 else ''}"
     )
-    if report.diagnostics:
-        summary += f", {len(report.diagnostics)} file(s) not analysed"
+    not_analysed = sum(1 for d in report.diagnostics if d.error)
+    if not_analysed:
+        summary += f", {not_analysed} file(s) not analysed"
     out.append(c(_BOLD, summary))
     return "\n".join(out) + "\n"

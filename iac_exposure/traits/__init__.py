@@ -9,13 +9,16 @@ from ..config import Config
 from ..findings import Finding, TraitMeta
 from ..model.graph import Model
 from . import (
+    eol_operating_system,
     iam_admin_policy,
     iam_service_admin_policy,
     imdsv1_allowed,
     internet_reachable,
+    network_exploitable_cve,
     open_security_group,
     public_ip,
     remote_access_open,
+    software_cve,
     vpc_reachable,
 )
 
@@ -28,6 +31,9 @@ TRAITS: tuple[ModuleType, ...] = (
     public_ip,
     internet_reachable,
     vpc_reachable,
+    network_exploitable_cve,
+    software_cve,
+    eol_operating_system,
 )
 
 Check = Callable[[Model, Config], Iterator[Finding]]

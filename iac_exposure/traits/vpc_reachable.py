@@ -9,8 +9,10 @@ admits all traffic from every other instance launched the same way — and a def
 keeps (or restores) that all-traffic self rule.
 
 Narrow port ranges, references to other security groups and self references on ordinary groups do not
-count. A rule that already opens the instance to the whole internet is `open-security-group`'s, not this
-trait's. A VPC whose CIDR block is not in the code is unknown, and nothing is reported for it.
+count. A source that opens the instance to the whole internet (`0.0.0.0/0`, `::/0`) covers the VPC too, but
+it is `open-security-group`'s, not this trait's; a VPC-wide CIDR listed beside it in the same block is a rule
+of its own to AWS (one source per rule) and is reported. A VPC whose CIDR block is not in the code is
+unknown, and nothing is reported for it.
 
 ## Why is this bad?
 Any foothold in the VPC — a compromised web server, a container, a Lambda function in a VPC subnet — can
@@ -56,7 +58,7 @@ from ..model.network import Network
 from ..model.values import Origin, Sourced
 from ..patches.remedies import ReferenceOwnGroup, Remedy, RemoveBlock
 from ._common import LAUNCHED, ingress_rules, on_users, owner_of
-from ._network import all_protocols, describe_ports, port_range, world_cidrs
+from ._network import all_protocols, describe_ports, port_range
 from ._paths import TCP, UDP, protocol_number
 
 AnySourced = Sourced[Any]
@@ -72,7 +74,7 @@ META = TraitMeta(
 
 def check(model: Model, config: Config) -> Iterator[Finding]:
     for owner, users, standalone, rule in ingress_rules(model):
-        if not isinstance(owner, SecurityGroup) or not _every_port(rule) or world_cidrs(rule.cidrs):
+        if not isinstance(owner, SecurityGroup) or not _every_port(rule):
             continue
         ports = describe_ports(rule.protocol, rule.from_port, rule.to_port)
         if owner.is_default and rule.self_reference:

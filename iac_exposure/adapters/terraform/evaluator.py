@@ -38,6 +38,14 @@ class Scope:
         self._active: set[str] = set()
 
     def named(self, name: str, key: str, span: Span, evaluator: Evaluator) -> AnySourced:
+        """The value of `var.x`/`local.y` as used at `span` under `key` (known values keep the span where
+        they are written; unknown ones point at the use)."""
+        value = self._value(name, key, span, evaluator)
+        if not value.known:
+            return unknown(key, span, value.via)
+        return Sourced(value.value, value.origin, key, value.span, value.missing, value.via)
+
+    def _value(self, name: str, key: str, span: Span, evaluator: Evaluator) -> AnySourced:
         if name in self._cache:
             return self._cache[name]
         if name in self._active:  # a cycle: Terraform rejects it, we just don't know
@@ -248,7 +256,7 @@ class Evaluator:
                 return unknown(key, span, value.via)
             index = step if isinstance(step, int) else self.evaluate(step, file, key).value
             inner = value.value
-            if isinstance(inner, tuple) and isinstance(index, int) and 0 <= index < len(inner):  # noqa: SIM114 (mypy narrows each branch separately)
+            if isinstance(inner, tuple) and type(index) is int and 0 <= index < len(inner):  # noqa: SIM114 (mypy narrows each branch separately)
                 value = inner[index]
             elif isinstance(inner, dict) and isinstance(index, str) and index in inner:
                 value = inner[index]

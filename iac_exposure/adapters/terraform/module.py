@@ -9,6 +9,7 @@ from ...model.aws import Resource
 from ...model.graph import OtherResource
 from ...model.values import Ref
 from ...parsers.terraform_hcl import HclAttribute, HclBlock
+from .ami import adapt_ami_lookup, adapt_ssm_parameter
 from .common import BlockReader, ResourceBlock
 from .ec2 import (
     adapt_autoscaling_group,
@@ -110,6 +111,12 @@ ADAPTERS: dict[str, Adapter] = {
     "aws_autoscaling_traffic_source_attachment": adapt_target_attachment,
 }
 
+# data sources the model reads (addresses `data.TYPE.NAME`, as references spell them)
+DATA_ADAPTERS: dict[str, Adapter] = {
+    "aws_ami": adapt_ami_lookup,
+    "aws_ssm_parameter": adapt_ssm_parameter,
+}
+
 
 def adapt_module(blocks: Iterable[HclBlock]) -> list[Resource]:
     """Every resource of one module, given the top-level blocks of all its files."""
@@ -117,6 +124,7 @@ def adapt_module(blocks: Iterable[HclBlock]) -> list[Resource]:
     variables: dict[str, HclBlock] = {}
     locals_: dict[str, HclAttribute] = {}
     resources: list[HclBlock] = []
+    data: list[HclBlock] = []
     for block in blocks:
         if block.type == "variable" and block.labels:
             variables[block.labels[0]] = block
@@ -124,6 +132,8 @@ def adapt_module(blocks: Iterable[HclBlock]) -> list[Resource]:
             locals_.update(block.attributes)
         elif block.type == "resource" and len(block.labels) == 2:
             resources.append(block)
+        elif block.type == "data" and len(block.labels) == 2 and block.labels[0] in DATA_ADAPTERS:
+            data.append(block)
     scope = Scope(variables, locals_, {b.labels[0] for b in resources})
     ev = Evaluator(scope)
     out: list[Resource] = []
@@ -137,6 +147,11 @@ def adapt_module(blocks: Iterable[HclBlock]) -> list[Resource]:
             out.append(OtherResource(address, rtype, name, block.span, (), frozenset(_references(block, ev))))
             continue
         out.extend(adapter(ResourceBlock(rtype, name, address, BlockReader(ev, block, block.span))))
+    for block in data:
+        rtype, name = block.labels
+        if not _disabled(block, ev):
+            reader = BlockReader(ev, block, block.span)
+            out.extend(DATA_ADAPTERS[rtype](ResourceBlock(rtype, name, f"data.{rtype}.{name}", reader)))
     return out
 
 
