@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import traceback
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from .config import Config
 from .diagnostics import Diagnostic
@@ -15,8 +17,17 @@ from .exposures import DEFAULT_TABLE, Exposure, exposures
 from .findings import Finding
 from .model.inspector import InspectorFindings
 from .patches.render import Patch, Patcher
+from .pathfilter import PathFilter, covers
 from .readers import Reader, Unit
 from .source import SourceFile
+from .suppressions import Outcome, Policy, Suppressed, Suppressor
+
+if TYPE_CHECKING:
+    from .baseline import Entry
+    from .model.graph import Model
+
+T = TypeVar("T")
+Progress = Callable[[int, int], None]  # (files done, files in all)
 
 _SKIP_DIRS = {".git", ".terraform", ".venv", "node_modules", "__pycache__"}
 
@@ -33,6 +44,10 @@ class Report:
     exposures: list[Exposure] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files_scanned: int = 0
+    suppressed: list[Suppressed] = field(default_factory=list)  # findings silenced by a suppression
+    notices: list[Diagnostic] = field(default_factory=list)  # suppressions that do not hold, or silence nothing
+    baselined: int = 0  # findings left out because the baseline records them
+    stale: list[Entry] = field(default_factory=list)  # baseline entries no finding matches anymore
 
 
 class UsageError(Exception):
@@ -49,20 +64,25 @@ def display_path(path: Path) -> Path:
 
 
 def discover(
-    paths: Iterable[str], readers: tuple[Reader, ...], diagnostics: list[Diagnostic]
-) -> tuple[dict[str, list[Path]], set[Path] | None]:
-    """The files each reader claims; the files to report on when only files were named (changed-files mode).
+    paths: Iterable[str], readers: tuple[Reader, ...], skip: PathFilter, diagnostics: list[Diagnostic]
+) -> tuple[dict[str, list[Path]], set[Path], bool]:
+    """The files each reader claims, the files named, and whether whole directories were given (otherwise
+    only findings located in the named files are reported: changed-files mode).
 
     Directory links are not followed (no loops); unreadable directories become diagnostics.
     """
     claimed: dict[str, list[Path]] = defaultdict(list)
+    seen: set[Path] = set()
     named: set[Path] = set()
     whole_dirs = False
 
     def offer(path: Path) -> bool:
+        shown = display_path(path)
         for reader in readers:
             if reader.claims(path):
-                claimed[reader.name].append(display_path(path))
+                if shown not in seen:  # a file under two of the paths given is scanned once
+                    seen.add(shown)
+                    claimed[reader.name].append(shown)
                 return True
         return False
 
@@ -75,20 +95,24 @@ def discover(
         if path.is_dir():
             whole_dirs = True
             for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
-                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+                here = Path(dirpath)
+                dirnames[:] = sorted(
+                    d for d in dirnames
+                    if d not in _SKIP_DIRS and not d.startswith(".") and not skip.excluded(here / d, is_dir=True)
+                )  # fmt: skip
                 for name in sorted(filenames):
-                    offer(Path(dirpath) / name)
+                    if not skip.excluded(here / name):
+                        offer(here / name)
         elif path.exists() or path.is_symlink():
-            if offer(path):
+            if not skip.excluded(path, named=True) and offer(path):
                 named.add(display_path(path))
         else:
             raise UsageError(f"no such file or directory: {raw}")
-    return claimed, (None if whole_dirs or not named else named)
+    return claimed, named, whole_dirs
 
 
-def scan(paths: Iterable[str], config: Config) -> Report:
+def scan(paths: Iterable[str], config: Config, progress: Progress | None = None) -> Report:
     from . import traits
-    from .model.graph import Model
     from .readers import readers
 
     paths = list(paths)
@@ -96,33 +120,99 @@ def scan(paths: Iterable[str], config: Config) -> Report:
     report = Report()
     inspector = _inspector_findings(config)
     available = readers()
-    claimed, only = discover(paths, available, report.diagnostics)
+    skip = PathFilter(config)
+    claimed, named, whole_dirs = discover(paths, available, skip, report.diagnostics)
+    total, done = sum(map(len, claimed.values())), 0
+    policy = Policy(
+        frozenset(traits.by_id()), config.wants, config.suppression_reason, date.today(), config.resource_ignores,
+        lambda ri, path: covers(ri.paths, config.root, path),
+    )  # fmt: skip
     findings: list[Finding] = []
+    suppressed: list[Suppressed] = []
+    notices: list[Diagnostic] = []
     loaded: list[SourceFile] = []
     for reader in available:
         files = claimed.get(reader.name)
         if not files:
             continue
+        wanted = set(files)
         for unit in _guarded_units(reader, files, config, report.diagnostics):
             report.diagnostics.extend(unit.diagnostics)
-            report.files_scanned += len(unit.files)
             loaded.extend(unit.files)
-            try:
-                model = Model(unit.resources, inspector)
-                for module in traits.TRAITS:
-                    if config.wants(module.META.id):
-                        findings.extend(module.check(model, config))
-            except Exception as exc:  # noqa: BLE001 - one unit's bug must not end the scan
-                where = unit.files[0].display if unit.files else reader.name
-                report.diagnostics.append(_internal(where, exc))
-    findings = list(_unique(findings))
-    if only is not None:
-        findings = [f for f in findings if _file_of(f) in only]
+            where = unit.files[0].display if unit.files else reader.name
+            outcome = _analyse(unit, where, config, policy, inspector, report.diagnostics)
+            findings += outcome.active
+            suppressed += outcome.suppressed
+            notices += outcome.notices
+            if progress is not None:
+                done += sum(1 for f in unit.files if f.path in wanted)
+                progress(min(done, total), total)
+    loaded = list({id(f): f for f in loaded}.values())  # a module called from several roots is loaded once
+    report.files_scanned = len(loaded)
+
+    def reported(path: Path | None) -> bool:
+        """Whether findings located in `path` are reported: in the named files (changed-files mode), and
+        not excluded (a reader may load an excluded file as context, e.g. a module's other files)."""
+        if path is None:
+            return whole_dirs
+        if not whole_dirs and named and path not in named:
+            return False
+        return not skip.excluded(path, named=path in named)
+
+    findings = [f for f in _unique(findings, _key) if reported(_file_of(f))]
+    report.suppressed = [s for s in _unique(suppressed, lambda s: _key(s.finding)) if reported(_file_of(s.finding))]
+    source = config.source and display_path(config.source).as_posix()
+    report.notices = sorted(
+        {n for n in notices if n.file == source or reported(Path(n.file))},
+        key=lambda n: (n.file, n.line or 0, n.kind, n.message),
+    )
+    if config.baseline is not None:
+        findings = _apply_baseline(report, findings, config, [f for f in loaded if reported(f.path)])
     findings.sort(key=lambda f: f.sort_key)
+    report.suppressed.sort(key=lambda s: s.finding.sort_key)
     patcher = Patcher(loaded)
     report.results = [Result(f, patcher.patch(f)) for f in findings]
     report.exposures = exposures(findings, config.exposure_table or DEFAULT_TABLE)
     return report
+
+
+def _analyse(
+    unit: Unit,
+    where: str,
+    config: Config,
+    policy: Policy,
+    inspector: InspectorFindings | None,
+    diagnostics: list[Diagnostic],
+) -> Outcome:
+    """One unit's findings, sorted into active and suppressed. A bug here ends this unit's analysis (or
+    only its suppressions) with a diagnostic, never the scan."""
+    from .model.graph import Model
+
+    try:
+        model = Model(unit.resources, inspector)
+    except Exception as exc:  # noqa: BLE001
+        diagnostics.append(_internal(where, exc))
+        return Outcome()
+    found = _check(model, config, where, diagnostics)
+    try:
+        return Suppressor(unit.files, unit.resources, unit.suppressions, policy, model).apply(found)
+    except Exception as exc:  # noqa: BLE001
+        diagnostics.append(_internal(where, exc))
+        return Outcome(active=found)
+
+
+def _check(model: Model, config: Config, where: str, diagnostics: list[Diagnostic]) -> list[Finding]:
+    """Every wanted trait's findings; a trait that crashes becomes a diagnostic and the others still run."""
+    from . import traits
+
+    found: list[Finding] = []
+    for module in traits.TRAITS:
+        if config.wants(module.META.id):
+            try:
+                found.extend(module.check(model, config))
+            except Exception as exc:  # noqa: BLE001
+                diagnostics.append(_internal(where, exc))
+    return found
 
 
 def _guarded_units(reader: Reader, files: list[Path], config: Config, diagnostics: list[Diagnostic]) -> Iterator[Unit]:
@@ -156,19 +246,42 @@ def _inspector_findings(config: Config) -> InspectorFindings | None:
         raise UsageError(str(exc)) from None
 
 
+def _apply_baseline(
+    report: Report, findings: list[Finding], config: Config, covered: list[SourceFile]
+) -> list[Finding]:
+    """Leave out the findings the baseline records; list its stale entries among the files scanned."""
+    from . import baseline
+
+    assert config.baseline is not None
+    base = config.baseline.parent
+    try:
+        entries = baseline.load(config.baseline)
+    except baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    files = {baseline.relative_file(f.path, base) for f in covered}
+    new, report.baselined, report.stale = baseline.split(
+        findings, entries, base, lambda e: e.file in files and config.wants(e.trait)
+    )
+    return new
+
+
 def _file_of(finding: Finding) -> Path | None:
     span = finding.location or finding.resource.span
     return span.file.path if span else None
 
 
-def _unique(findings: list[Finding]) -> Iterator[Finding]:
-    seen: set[tuple[str, str, str, int]] = set()
-    for f in findings:
-        loc = f.location
-        key = (f.trait.id, f.resource.address, loc.file.display if loc else "", loc.start if loc else -1)
-        if key not in seen:
-            seen.add(key)
-            yield f
+def _key(f: Finding) -> tuple[str, str, str, int]:
+    loc = f.location
+    return (f.trait.id, f.resource.address, loc.file.display if loc else "", loc.start if loc else -1)
+
+
+def _unique(items: Iterable[T], key: Callable[[T], Hashable]) -> Iterator[T]:
+    seen: set[Hashable] = set()
+    for item in items:
+        k = key(item)
+        if k not in seen:
+            seen.add(k)
+            yield item
 
 
 def combined_patch(report: Report, unsafe: bool) -> tuple[str, int]:

@@ -3,22 +3,55 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
+from .config import SEVERITIES, Config
 
 if TYPE_CHECKING:
     from .api import Report
+    from .progress import ProgressBar
 
 _FORMATS = ("text", "json")
-_SEVERITIES = ("low", "medium", "high", "critical")
 
 
 def _split(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+class _ScanCommand(click.Command):
+    """Remembers the command-line order of --var and --var-file: Terraform lets the later one win."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        order: list[str] = []
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if name in ("--var", "--var-file"):
+                order.append(name)
+        ctx.meta["iac_exposure.var_order"] = order
+        return super().parse_args(ctx, args)
+
+
+def _variables(ctx: click.Context, var: tuple[str, ...], var_file: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    values, files = list(var), list(var_file)
+    out: list[tuple[str, str]] = []
+    for name in ctx.meta.get("iac_exposure.var_order", []):
+        if name == "--var" and values:
+            out.append(("var", values.pop(0)))
+        elif name == "--var-file" and files:
+            out.append(("file", files.pop(0)))
+    out += [("file", f) for f in files] + [("var", v) for v in values]
+    for kind, raw in out:
+        if kind == "var" and "=" not in raw:
+            raise click.BadParameter(f"{raw!r} is not NAME=VALUE", param_hint="--var")
+    return tuple(out)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,22 +60,39 @@ def main() -> None:
     """Find the EC2 exposures AWS Security Hub would report, before you deploy, with a patch for each."""
 
 
-@main.command()
+class ConfigFileError(click.ClickException):
+    exit_code = 2
+
+
+@main.command(cls=_ScanCommand)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), metavar="FILE",
+    help="Read settings from FILE instead of the nearest pyproject.toml [tool.iac-exposure] / .iac-exposure.toml.",
+)  # fmt: skip
 @click.option("--select", multiple=True, metavar="TRAIT", help="Only these traits (repeatable, comma-separated).")
 @click.option("--ignore", multiple=True, metavar="TRAIT", help="Not these traits (repeatable, comma-separated).")
 @click.option(
-    "--fail-on", type=click.Choice(_SEVERITIES), default="low", show_default=True,
-    help="Exit 1 when a finding is at or above this severity.",
+    "--fail-on", type=click.Choice(SEVERITIES), default=None,
+    help="Exit 1 when a finding is at or above this severity (default: low).",
 )  # fmt: skip
 @click.option("--diff", "show_diff", is_flag=True, help="Print the applicable patches as one unified diff.")
 @click.option("--fix", "apply_fixes", is_flag=True, help="Apply the applicable patches to the files, then re-scan.")
 @click.option("--unsafe-fixes", is_flag=True, help="Include patches that change behaviour in --diff and --fix.")
 @click.option(
-    "--imds-account-default", type=click.Choice(["no-preference", "optional", "required"]), default="no-preference",
-    show_default=True, help="The account's IMDS default; 'required' silences unset http_tokens.",
+    "--imds-account-default", type=click.Choice(["no-preference", "optional", "required"]), default=None,
+    help="The account's IMDS default; 'required' silences unset http_tokens (default: no-preference).",
+)  # fmt: skip
+@click.option("--show-suppressed", is_flag=True, help="List the suppressed findings too.")
+@click.option(
+    "--baseline", "baseline_file", type=click.Path(dir_okay=False), metavar="FILE",
+    help="Report only findings not recorded in FILE.",
+)  # fmt: skip
+@click.option(
+    "--write-baseline", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+    help="Record the current findings in FILE (a later --baseline FILE reports only new ones), then exit 0.",
 )  # fmt: skip
 @click.option(
     "--vulnerabilities",
@@ -55,14 +105,19 @@ def main() -> None:
 @click.option(
     "--epss-threshold",
     type=click.FloatRange(0, 1),
-    default=0.1,
-    show_default=True,
-    help="EPSS score from which a network-vector CVE without a known exploit counts as network-exploitable.",
+    default=None,
+    help="EPSS score from which a network-vector CVE without a known exploit counts as network-exploitable "
+    "(default: 0.1).",
 )
 @click.option(
     "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
     help="Judge end-of-life dates as of this day (YYYY-MM-DD) instead of today.",
 )  # fmt: skip
+@click.option(
+    "--var-file", multiple=True, type=click.Path(exists=True, dir_okay=False),
+    help="Terraform variables file for root modules (repeatable; in order with --var, later wins).",
+)  # fmt: skip
+@click.option("--var", multiple=True, metavar="NAME=VALUE", help="Terraform root variable (repeatable).")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
@@ -70,16 +125,22 @@ def scan(
     paths: tuple[str, ...],
     fmt: str,
     output: str | None,
+    config_file: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
-    fail_on: str,
+    fail_on: str | None,
     show_diff: bool,
     apply_fixes: bool,
     unsafe_fixes: bool,
-    imds_account_default: str,
+    imds_account_default: str | None,
+    show_suppressed: bool,
+    baseline_file: str | None,
+    write_baseline: str | None,
     vulnerability_files: tuple[str, ...],
-    epss_threshold: float,
+    epss_threshold: float | None,
     as_of: datetime | None,
+    var_file: tuple[str, ...],
+    var: tuple[str, ...],
     color: bool | None,
     quiet: bool,
     verbose: bool,
@@ -87,7 +148,6 @@ def scan(
     """Scan Terraform files and directories (default: the current directory)."""
     from .api import UsageError, combined_patch
     from .api import scan as run_scan
-    from .config import Config
     from .traits import by_id
 
     known = by_id()
@@ -95,24 +155,40 @@ def scan(
     for trait in sorted(chosen | dropped):
         if trait not in known:
             raise click.UsageError(f"unknown trait {trait!r}; see `iac-exposure traits`")
-    config = Config(
-        select=chosen,
-        ignore=dropped,
-        imds_account_default=imds_account_default,
-        vulnerability_files=vulnerability_files,
-        epss_threshold=epss_threshold,
-        as_of=as_of.date() if as_of else None,
-    )
+    targets = paths or (".",)
+    overrides: dict[str, Any] = {
+        "select": chosen if select else None,
+        "ignore": dropped if ignore else None,
+        "fail_on": fail_on,
+        "imds_account_default": imds_account_default,
+        "vulnerability_files": vulnerability_files or None,
+        "epss_threshold": epss_threshold,
+        "as_of": as_of.date() if as_of else None,
+        "variables": _variables(click.get_current_context(), var, var_file) or None,
+        # writing a baseline records every current finding, whatever an older baseline holds
+        "baseline": Path(baseline_file) if baseline_file and not write_baseline else None,
+    }
+    config = replace(_file_config(config_file, targets), **{k: v for k, v in overrides.items() if v is not None})
     if show_diff and apply_fixes:
         raise click.UsageError("--diff shows what --fix would do: use one of them")
+    bar = _progress_bar()
     try:
-        report = run_scan(paths or (".",), config)
+        report = run_scan(targets, config, progress=bar)
         if apply_fixes:
             _fix(report, unsafe_fixes)
-            report = run_scan(paths or (".",), config)  # what remains
+            report = run_scan(targets, config, progress=bar)  # what remains
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.close()
 
+    if write_baseline:
+        from . import baseline
+
+        count = baseline.write((r.finding for r in report.results), Path(write_baseline))
+        click.echo(f"Recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}.", err=True)
+        sys.exit(2 if any(d.error for d in report.diagnostics) else 0)
     if show_diff:
         diff, hidden = combined_patch(report, unsafe_fixes)
         _emit(diff, output)
@@ -121,22 +197,39 @@ def scan(
     elif fmt == "json":
         from .reporters import json as json_reporter
 
-        _emit(json_reporter.render(report), output)
+        _emit(json_reporter.render(report, show_suppressed=show_suppressed), output)
     else:
         from .reporters import text
 
         use_colour = color if color is not None else (output is None and sys.stdout.isatty())
-        _emit(text.render(report, colour=use_colour, show_patches=not quiet), output)
+        _emit(text.render(report, colour=use_colour, show_patches=not quiet, show_suppressed=show_suppressed), output)
 
     if verbose:
         for diagnostic in report.diagnostics:
             if diagnostic.detail:
                 click.echo(f"{diagnostic.file}: {diagnostic.detail}", err=True)
-    threshold = _SEVERITIES.index(fail_on)
+    threshold = SEVERITIES.index(config.fail_on)
     if any(d.error for d in report.diagnostics):
         sys.exit(2)
-    if any(_SEVERITIES.index(r.finding.trait.severity.value) >= threshold for r in report.results):
+    if any(SEVERITIES.index(r.finding.trait.severity.value) >= threshold for r in report.results):
         sys.exit(1)
+
+
+def _file_config(explicit: str | None, targets: tuple[str, ...]) -> Config:
+    """The settings of the config file governing `targets` (defaults without one)."""
+    from . import config_file
+
+    try:
+        path = Path(explicit) if explicit else config_file.find(targets)
+        return config_file.load(path) if path is not None else Config()
+    except config_file.ConfigError as exc:
+        raise ConfigFileError(str(exc)) from None
+
+
+def _progress_bar() -> ProgressBar | None:
+    from . import progress
+
+    return progress.ProgressBar(sys.stderr) if progress.wanted(sys.stderr) else None
 
 
 def _fix(report: Report, unsafe: bool) -> None:

@@ -84,13 +84,16 @@ class ExposureTable:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], known_traits: set[str]) -> ExposureTable:
-        """A table from configuration: `{"likelihood": [{"level", "all", "any"}, …], "impact": […]}`.
-
-        Raises ValueError naming the first thing that is wrong.
-        """
+        """A table from configuration: `{"likelihood": [{"level", "all", "any"}, …], "impact": […]}`; a part
+        not given keeps the built-in rows. Raises ValueError naming the first thing that is wrong."""
+        unknown = sorted(set(data) - {"likelihood", "impact"})
+        if unknown:
+            raise ValueError(f"exposures: unknown key {unknown[0]!r} (expected likelihood, impact)")
         return cls(
-            _rules(data.get("likelihood", ()), LIKELIHOODS, known_traits, "likelihood"),
-            _rules(data.get("impact", ()), IMPACTS, known_traits, "impact"),
+            _rules(data["likelihood"], LIKELIHOODS, known_traits, "likelihood")
+            if "likelihood" in data
+            else DEFAULT_TABLE.likelihood,
+            _rules(data["impact"], IMPACTS, known_traits, "impact") if "impact" in data else DEFAULT_TABLE.impact,
         )
 
 

@@ -9,6 +9,7 @@ passed as vulnerability files, and end-of-life dates are judged on a fixed day.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Callable
@@ -33,18 +34,29 @@ CASES = sorted(
 
 
 def _terraform_names(prefix: str, text: str) -> set[str]:
+    if text.lstrip().startswith("{"):  # Terraform's JSON syntax: "resource": {TYPE: {NAME: {...}}}
+        resources = json.loads(text).get("resource", {})
+        return {name for by_name in resources.values() for name in by_name if name.startswith(f"{prefix}_")}
     return set(re.findall(rf'^resource\s+"[\w-]+"\s+"({prefix}_\w+)"', text, re.MULTILINE))
 
 
-def _hcl_parses(path: Path) -> None:
-    hcl2.parses_to_tree(path.read_text())
+def _terraform_parses(path: Path) -> None:
+    if path.name.endswith(".json"):
+        json.loads(path.read_text())
+    else:
+        hcl2.parses_to_tree(path.read_text())
 
 
-# Per format: the files of a case, how to read the expected fail/pass names from them, how to check that
-# a patched file still parses. Reported resources are matched by `Resource.name`.
-FORMATS: dict[str, tuple[str, Callable[[str, str], set[str]], Callable[[Path], None]]] = {
-    "terraform": ("*.tf", _terraform_names, _hcl_parses),
+# Per format: the files of a case (searched in its subdirectories too: modules it calls, and the modules
+# `terraform init` installed under .terraform/), how to read the expected fail/pass names from them, how to
+# check that a patched file still parses. Reported resources are matched by `Resource.name`.
+FORMATS: dict[str, tuple[tuple[str, ...], Callable[[str, str], set[str]], Callable[[Path], None]]] = {
+    "terraform": (("*.tf", "*.tf.json", "*.tfvars", "*.tfvars.json"), _terraform_names, _terraform_parses),
 }
+
+
+def _files(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    return sorted({f for pattern in patterns for f in root.rglob(pattern) if f.is_file()})
 
 
 def _trait(case: Path) -> str:
@@ -61,8 +73,8 @@ def _scan(case: Path) -> Report:
 
 
 def _names(prefix: str, case: Path) -> set[str]:
-    pattern, names, _ = FORMATS[case.parts[0]]
-    return {name for f in sorted((FIXTURES / case).glob(pattern)) for name in names(prefix, f.read_text())}
+    patterns, names, _ = FORMATS[case.parts[0]]
+    return {name for f in _files(FIXTURES / case, patterns) for name in names(prefix, f.read_text())}
 
 
 def test_every_trait_has_terraform_fixtures() -> None:
@@ -100,8 +112,8 @@ def test_patch_applies_parses_and_clears(case: Path, workdir: Path, diff_snapsho
     (workdir / "all.diff").write_text(diff)
     subprocess.run(["git", "apply", "--check", "all.diff"], cwd=workdir, check=True)
     subprocess.run(["git", "apply", "all.diff"], cwd=workdir, check=True)
-    pattern, _, still_parses = FORMATS[case.parts[0]]
-    for patched in (workdir / "fixtures" / case).glob(pattern):
+    patterns, _, still_parses = FORMATS[case.parts[0]]
+    for patched in _files(workdir / "fixtures" / case, patterns):
         still_parses(patched)
 
     unpatched = {(r.finding.resource.address, r.finding.message) for r in report.results if r not in applied}

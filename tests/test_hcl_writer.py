@@ -541,7 +541,6 @@ resource "aws_security_group" "web" {
 @pytest.mark.parametrize(
     "make",
     [
-        pytest.param(lambda t: ReplaceWithInput(t, TRUSTED), id="replace-with-input"),
         pytest.param(lambda t: ReplaceItem(t, ("10.0.0.0/8",)), id="replace-item"),
         pytest.param(lambda t: RemoveItem(t), id="remove-item"),
     ],
@@ -552,6 +551,45 @@ def test_value_from_a_variable_is_unpatchable(make: Callable[[Sourced[Any]], Act
     assert target.via == "var.world"
     with pytest.raises(Unpatchable, match="var.world"):
         hcl_edits(make(target), files)
+
+
+def test_new_input_for_a_variable_default_removes_the_default() -> None:
+    """A default takes only literals (no `var.trusted_cidr` there): the value only the user knows is removed,
+    so Terraform asks for it."""
+    main, files, resources = load(VIA_VARIABLE)
+    (edit,) = hcl_edits(ReplaceWithInput(world_cidr(resources), TRUSTED), files)
+    new_text, _ = apply_edits(main.text, [edit])
+    assert new_text == VIA_VARIABLE.replace('  default = "0.0.0.0/0"\n', "")
+
+
+@pytest.mark.parametrize(
+    ("tfvars", "after"),
+    [
+        pytest.param('world = "0.0.0.0/0"\nother = 1\n', "other = 1\n", id="whole-value"),
+        pytest.param('world = ["0.0.0.0/0"]\n', "", id="sole-element"),
+        pytest.param('world = ["10.0.0.0/8", "0.0.0.0/0"]\n', 'world = ["10.0.0.0/8"]\n', id="one-of-several"),
+    ],
+)
+def test_new_input_for_a_tfvars_value_removes_it(tfvars: str, after: str) -> None:
+    from iac_exposure.adapters.terraform.evaluator import with_via
+    from iac_exposure.parsers.terraform_hcl import parse_body
+
+    file = SourceFile(Path("mod/terraform.tfvars"), tfvars, "hcl")
+    value = with_via(Evaluator(Scope({}, {}, set())).attribute(parse_body(file)[0]["world"]), "var.world")
+    target = next(v for v in value.items() if is_world(v.value))
+    new_text, _ = apply_edits(file.text, hcl_edits(ReplaceWithInput(target, TRUSTED), [file]))
+    assert new_text == after
+
+
+def test_new_input_for_a_tfvars_value_inside_an_object_is_a_suggestion() -> None:
+    from iac_exposure.adapters.terraform.evaluator import with_via
+    from iac_exposure.parsers.terraform_hcl import parse_body
+
+    file = SourceFile(Path("mod/terraform.tfvars"), 'rules = [{ port = 22, cidr = "0.0.0.0/0" }]\n', "hcl")
+    value = with_via(Evaluator(Scope({}, {}, set())).attribute(parse_body(file)[0]["rules"]), "var.rules")
+    target = value.value[0].value["cidr"]
+    with pytest.raises(Unpatchable, match="inside `rules`.*only literal values"):
+        hcl_edits(ReplaceWithInput(target, TRUSTED), [file])
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -431,3 +432,41 @@ def test_self_reference_patch_keeps_the_file_style(
     (tmp_path / "all.diff").write_text(diff)
     subprocess.run(["git", "apply", "all.diff"], cwd=tmp_path, check=True)
     assert (tmp_path / "m" / "main.tf").read_text() == head + patched + tail
+
+
+def test_trusted_cidrs_are_never_internet_sources(workdir: Path) -> None:
+    case = ["fixtures/terraform/internet_reachable"]
+    select = frozenset({"internet-reachable"})
+    before = {r.finding.resource.name for r in scan(case, Config(select=select)).results}
+    after = {r.finding.resource.name for r in scan(case, Config(select=select, trusted_cidrs=("198.51.100.0/24",))).results}  # fmt: skip
+    assert before - after == {"fail_ssh_from_office_range"}  # its group admits only the trusted office range
+
+
+def test_exposure_table_from_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import FIXTURES
+
+    (tmp_path / ".git").mkdir()
+    shutil.copytree(FIXTURES / "terraform" / "three_tier", tmp_path / "infra")
+    config = tmp_path / ".iac-exposure.toml"
+    config.write_text('[exposures]\nimpact = [{level = "high", any = ["vpc-reachable"]}]\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["scan", "infra", "--format", "json"])
+    rated = {
+        e["resource"]: (e["likelihood"], e["impact"], e["severity"]) for e in json.loads(result.output)["exposures"]
+    }
+    assert rated["aws_instance.db"] == ("low", "high", "medium")  # built-in likelihood rows kept
+    config.write_text("[exposures]\nlikelyhood = []\n")
+    result = CliRunner().invoke(main, ["scan", "infra"])
+    assert result.exit_code == 2 and "exposures: unknown key 'likelyhood'" in result.output
+
+
+def test_readme_exposure_table_is_the_built_in_one(tmp_path: Path) -> None:
+    from iac_exposure import config_file
+
+    from .conftest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"## Exposures.*?```toml\n(.*?)```", text, re.DOTALL)
+    assert block
+    (tmp_path / "pyproject.toml").write_text(block.group(1))
+    assert config_file.load(tmp_path / "pyproject.toml").exposure_table == DEFAULT_TABLE

@@ -88,7 +88,6 @@ def test_new_user_scan_with_an_inspector_export(workdir: Path) -> None:
         ("network-exploitable-cve", "aws_launch_template.app"),
         ("software-cve", "aws_launch_template.app"),
         ("eol-operating-system", "aws_instance.legacy"),
-        ("vpc-reachable", "aws_instance.legacy"),  # no security group: its VPC's default group
     }
 
     network = got["network-exploitable-cve", "aws_launch_template.app"]
@@ -135,7 +134,7 @@ def test_suggestions_are_shown_but_never_applied(workdir: Path) -> None:
 def test_without_findings_only_the_end_of_life_is_known(workdir: Path) -> None:
     write_stack(workdir)
     _, out, _ = run("scan", "infra", "--format", "json")
-    assert {f["trait"] for f in json.loads(out)["findings"]} == {"eol-operating-system", "vpc-reachable"}
+    assert {f["trait"] for f in json.loads(out)["findings"]} == {"eol-operating-system"}
 
 
 def test_epss_threshold_and_as_of(workdir: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -114,6 +115,13 @@ class Model:
         self._by_type: dict[type, list[Resource]] = defaultdict(list)
         for res in self.resources.values():
             self._by_type[type(res)].append(res)
+        # a block whose instances (count/for_each) differ is one resource per instance (`aws_x.y["k"]`);
+        # a reference to the block without a key names them all
+        self._instances: dict[str, list[Resource]] = defaultdict(list)
+        for res in self.resources.values():
+            block = _INSTANCE_KEY.sub("", res.address)
+            if block != res.address:
+                self._instances[block].append(res)
         self._aliases: dict[tuple[type, str], Resource] = {}
         for res in self.resources.values():
             for alias in res.aliases:
@@ -142,7 +150,9 @@ class Model:
                 self._associate(acl, assoc.subnet)
         self.referenced_by_others: set[str] = set()
         for other in self.of_type(OtherResource):
-            self.referenced_by_others |= other.references
+            for address in other.references:
+                self.referenced_by_others.add(address)
+                self.referenced_by_others.update(r.address for r in self.addressed(address))
         for lb in self.of_type(LoadBalancer):  # a group guarding a load balancer is not an EC2 exposure
             for group in self.resolve_all(lb.security_groups, SecurityGroup)[0]:
                 self.referenced_by_others.add(group.address)
@@ -154,6 +164,17 @@ class Model:
         return NetworkLinks(self)
 
     # -- lookups -------------------------------------------------------------------------------------
+
+    def addressed(self, address: str) -> list[Resource]:
+        """What a reference by address names: the resource; the block of an instance (`aws_x.y[0]` when its
+        instances are one resource); or every instance of a block whose instances differ."""
+        found = self.resources.get(address)
+        if found is not None:
+            return [found]
+        block = _INSTANCE_KEY.sub("", address)
+        if block != address and block in self.resources:
+            return [self.resources[block]]
+        return self._instances.get(block, [])
 
     def of_type(self, cls: type[R]) -> list[R]:
         return self._by_type.get(cls, [])  # type: ignore[return-value]
@@ -167,7 +188,7 @@ class Model:
         if ref is None:
             return None, True
         if isinstance(ref, Ref):
-            found = self.resources.get(ref.address)
+            found = next(iter(self.addressed(ref.address)), None)
             if isinstance(found, classes):
                 return found, True
             return None, False
@@ -184,8 +205,11 @@ class Model:
         for item in value.items():
             res, ok = self.resolve(item, cls)
             known = known and ok
-            if res is not None and res not in found:
-                found.append(res)
+            ref = item.value
+            every = [r for r in self.addressed(ref.address) if isinstance(r, cls)] if isinstance(ref, Ref) else [res]
+            for one in every:
+                if one is not None and one not in found:
+                    found.append(one)
         return found, known
 
     def rules(self, group: SecurityGroup) -> list[SecurityGroupRule]:
@@ -354,6 +378,9 @@ def ssm_path(value: str) -> str | None:
         _, _, rest = rest.partition(":parameter")
     path = rest.split(":", 1)[0]  # parameter names cannot hold ':'; what follows is a version or label
     return path or None
+
+
+_INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]$')  # the last key: the instance of a resource
 
 
 def _arn_name(value: str) -> str:

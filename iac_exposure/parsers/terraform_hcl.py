@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 @dataclass(slots=True)
 class HclAttribute:
     name: str
-    expr: Tree[Any]  # the expression node
+    expr: Any  # the expression node: a Lark tree, or a JsonNode in `*.tf.json`
     span: Span  # `name = expr`
     file: SourceFile
 
@@ -78,6 +78,27 @@ def grammar_cache() -> None:
 
 def parse(file: SourceFile) -> list[HclBlock]:
     """Parse one `.tf` file into its top-level blocks. Raises ParseError."""
+    return parse_body(file)[1]
+
+
+def parse_body(file: SourceFile) -> tuple[dict[str, HclAttribute], list[HclBlock]]:
+    """Parse one file into its top-level attributes (a `.tfvars` file) and blocks. Raises ParseError."""
+    return _body(file, _tree(file.text))
+
+
+def parse_expression(file: SourceFile, start: int, text: str) -> Tree[Any]:
+    """Parse `text`, an expression found at offset `start` of `file` (inside a template or a JSON string),
+    into a node whose positions are offsets in `file`. Raises ParseError."""
+    body = _tree(f"x={text}\n")
+    parts = [c for c in body.children if getattr(c, "data", None) != "new_line_or_comment"]
+    if len(parts) != 1 or parts[0].data != "attribute":
+        raise ParseError("not a single expression")
+    expr = parts[0].children[-1]
+    _shift(expr, start - 2)
+    return expr
+
+
+def _tree(text: str) -> Tree[Any]:
     import hcl2
     from lark.exceptions import LarkError, UnexpectedInput
 
@@ -85,7 +106,7 @@ def parse(file: SourceFile) -> list[HclBlock]:
 
     try:
         with gc_paused():
-            tree = hcl2.parses_to_tree(file.text)
+            tree = hcl2.parses_to_tree(text)
     except UnexpectedInput as exc:
         raise ParseError(_first_line(str(exc)), getattr(exc, "line", None)) from None
     except (LarkError, RecursionError, ValueError) as exc:
@@ -93,8 +114,23 @@ def parse(file: SourceFile) -> list[HclBlock]:
     depth = _depth(tree)
     if depth > MAX_TREE_DEPTH:
         raise ParseError(f"nested deeper than any configuration needs ({depth} levels): not analysed")
-    body = tree.children[0]
-    return _body(file, body)[1]
+    return tree.children[0]
+
+
+def _shift(node: Any, delta: int) -> None:
+    """Move a snippet's positions to where the snippet sits in its file."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if hasattr(item, "meta"):
+            meta = item.meta
+            if not meta.empty:
+                meta.start_pos += delta
+                meta.end_pos += delta
+            stack.extend(item.children)
+        elif hasattr(item, "start_pos") and item.start_pos is not None:
+            item.start_pos += delta
+            item.end_pos += delta
 
 
 MAX_TREE_DEPTH = 600  # parse-tree levels; a real configuration stays well under 100

@@ -126,6 +126,8 @@ def edits(action: Action, ctx: PatchContext) -> list[Edit]:
     if isinstance(action, SetValue):
         return [_set_value(action.target, action.value)]
     if isinstance(action, ReplaceWithInput):
+        if _literal_only(action.target):
+            return [_leave_to_user(action.target, ctx)]
         span = _own_span(action.target)
         name, declaration = inputs.declare(span.file, action.input, siblings)
         return [Edit(span.file, span.start, span.end, f"var.{name}"), declaration]
@@ -136,11 +138,14 @@ def edits(action: Action, ctx: PatchContext) -> list[Edit]:
             rendered = f"[{rendered}]"
         return [Edit(span.file, span.start, span.end, rendered)]
     if isinstance(action, RemoveItem):
-        return [_remove_item(_own_span(action.target))]
+        span = _own_span(action.target)
+        if _is_block(span):  # a nested block (a policy document's `statement`)
+            return [_remove_lines(span)]
+        return [_remove_item(span)]
     if isinstance(action, RemoveBlock):
         if action.target.span is None:
             raise Unpatchable("the block has no location in a file")
-        return [_remove_block(action.target.span, siblings, action.target.address)]
+        return [_remove_block(action.target.span, siblings, _local_address(action.target.address))]
     if isinstance(action, ReferenceOwnGroup):
         return _reference_own_group(action)
     if isinstance(action, UseParameter):
@@ -165,10 +170,91 @@ def _use_parameter(action: UseParameter, ctx: PatchContext) -> list[Edit]:
 def _own_span(target: AnySourced) -> Span:
     """The text of the value itself; a value that comes through a variable is changed where it is used."""
     if target.span is None:
-        raise Unpatchable("the value has no location in a file")
+        where = " on the command line" if target.via and target.via.startswith("var.") else ""
+        raise Unpatchable(f"the value{' of ' + target.via if target.via else ''} is set{where}, not in a file")
     if target.via is not None:
         raise Unpatchable(f"the value comes from {target.via}; change it where it is set")
     return target.span
+
+
+def _literal_only(target: AnySourced) -> bool:
+    """A variable's value written where Terraform takes only literals: a variables file or a default."""
+    return target.via is not None and target.via.startswith("var.") and target.span is not None
+
+
+def _leave_to_user(target: AnySourced, ctx: PatchContext) -> Edit:
+    """A value only the user knows, where only a literal may be written (a `.tfvars` file, a variable's
+    `default`): remove it, so the variable has no value and Terraform asks for it (or its default, when a
+    variables file overrode one, applies again). From a list of several values, only that one goes."""
+    span = target.span
+    assert span is not None
+    owner = _assignment_holding(span, ctx)
+    if owner is None:
+        raise Unpatchable(f"the value comes from {target.via}; change it where it is set")
+    name, whole, expr, elements = owner
+    if (expr.start, expr.end) == (span.start, span.end):
+        return _remove_lines(whole, comments=False)
+    if any((e.start, e.end) == (span.start, span.end) for e in elements):
+        return _remove_lines(whole, comments=False) if len(elements) == 1 else _remove_item(span)
+    raise Unpatchable(
+        f"{span.text} is written inside `{name}` in {span.file.display}, where only literal values are allowed: "
+        "replace it there with the CIDR you trust"
+    )
+
+
+def _assignment_holding(span: Span, ctx: PatchContext) -> tuple[str, Span, Span, list[Span]] | None:
+    """(name, `name = value` span, value span, spans of the value's elements when it is a list literal) of the
+    variables-file assignment or variable default holding `span`."""
+    from ..parsers import ParseError
+    from ..parsers.terraform_hcl import node_span, parse_body
+
+    parsed: dict[int, Any] = ctx.memo.setdefault("hcl.parsed", {})
+    file = span.file
+    if id(file) not in parsed:
+        try:
+            parsed[id(file)] = parse_body(file)
+        except ParseError:
+            parsed[id(file)] = ({}, [])
+    attributes, blocks = parsed[id(file)]
+    candidates = [(name, attr) for name, attr in attributes.items()] if _is_tfvars(file) else [
+        (b.labels[0], b.attributes["default"]) for b in blocks
+        if b.type == "variable" and b.labels and "default" in b.attributes
+    ]  # fmt: skip
+    for name, attr in candidates:
+        if attr.span.start <= span.start and span.end <= attr.span.end:
+            return name, attr.span, node_span(file, attr.expr), _list_elements(file, attr.expr)
+    return None
+
+
+def _is_tfvars(file: SourceFile) -> bool:
+    return file.path.name.endswith(".tfvars")
+
+
+def _list_elements(file: SourceFile, expr: Any) -> list[Span]:
+    """The spans of a list literal's direct elements; [] when the value is not a list literal."""
+    from ..parsers.terraform_hcl import node_span
+
+    while getattr(expr, "data", None) == "expr_term" and len(expr.children) == 1:
+        expr = expr.children[0]
+    if getattr(expr, "data", None) != "tuple":
+        return []
+    return [
+        node_span(file, c) for c in expr.children if getattr(c, "data", "new_line_or_comment") != "new_line_or_comment"
+    ]
+
+
+def _is_block(span: Span) -> bool:
+    first = span.text.split("\n", 1)[0]
+    return span.text.endswith("}") and _NESTED_BLOCK.match(first) is not None
+
+
+def _local_address(address: str) -> str:
+    """`module.net.aws_x.y["k"]` → `aws_x.y`: how the module's own files refer to the block."""
+    return _INSTANCE_KEY.sub("", _MODULE_PREFIX.sub("", address))
+
+
+_MODULE_PREFIX = re.compile(r'^(?:module\.[\w-]+(?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?\.)+')
+_INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]$')
 
 
 def render(value: Any, like: str = "") -> str:
@@ -325,15 +411,21 @@ def _remove_item(span: Span) -> Edit:
 
 
 def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
-    """Remove a block's lines, the comment lines just above it, and one blank line."""
+    """Remove a resource block, unless something else refers to it."""
     for sib in siblings:
         text = sib.text
         body = text[: span.start] + text[span.end :] if sib is span.file else text
         if re.search(rf"\b{re.escape(address)}\b", body):
             raise Unpatchable(f"{address} is referenced elsewhere; remove the references with it")
+    return _remove_lines(span)
+
+
+def _remove_lines(span: Span, comments: bool = True) -> Edit:
+    """Remove the lines of a block or attribute, the comment lines just above it (when they belong to it:
+    a block's, not an assignment's, which may be the file's header), and one blank line."""
     file, text = span.file, span.file.text
     start = file.line_start(span.start)
-    while start > 0:
+    while comments and start > 0:
         prev = file.line_start(start - 1)
         line = text[prev : start - 1].strip()
         if not line.startswith(("#", "//")):
@@ -341,10 +433,11 @@ def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
         start = prev
     end = text.find("\n", span.end)
     end = len(text) if end == -1 else end + 1
-    before_blank = start == 0 or text[file.line_start(start - 1) : start].strip() == ""
+    line_before = text[file.line_start(start - 1) : start].strip() if start > 0 else ""
+    before_blank = start == 0 or line_before == ""
     next_end = text.find("\n", end)
     next_line = text[end : next_end if next_end != -1 else len(text)].strip()
-    if before_blank and next_line == "" and next_end != -1:
+    if (before_blank or line_before.endswith("{")) and next_line == "" and next_end != -1:
         end = next_end + 1  # keep one blank line between neighbours, not two
     elif before_blank and start > 0 and (next_line.startswith("}") or end >= len(text)):
         start = file.line_start(start - 1)  # the last block of its parent or file: no blank line left

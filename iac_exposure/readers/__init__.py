@@ -16,6 +16,7 @@ from ..config import Config
 from ..diagnostics import Diagnostic
 from ..model.aws import Resource
 from ..source import SourceFile, decode
+from ..suppressions import Suppression
 
 
 @dataclass(slots=True)
@@ -25,6 +26,10 @@ class Unit:
     files: list[SourceFile] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # suppressions a format writes in its own metadata, by resource address: a CloudFormation reader sets
+    # `suppressions[logical_id] = from_metadata(resource["Metadata"], file.display, line of Metadata)`.
+    # Comments need nothing here: they are read from the files' text, whatever the format.
+    suppressions: dict[str, list[Suppression]] = field(default_factory=dict)
 
 
 class Reader(Protocol):

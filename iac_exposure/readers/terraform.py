@@ -1,45 +1,304 @@
-"""Terraform HCL: every `*.tf` file of a directory forms one module, read and adapted together."""
+"""Terraform HCL (and its JSON syntax): every `*.tf`/`*.tf.json` file of a directory forms one module.
+
+A unit is one root module with every module it calls (local paths, to any depth; registry and git modules
+through `.terraform/modules/modules.json` once `terraform init` has run). A directory that another scanned
+directory calls as a module is analysed inside its caller, with the caller's inputs, not again alone: a
+finding is reported once, under its `module.NAME...` address. Root variables take their values as Terraform
+does: defaults, then `terraform.tfvars`, `terraform.tfvars.json`, `*.auto.tfvars(.json)` in lexical order,
+then `--var-file`/`--var` in command-line order (later wins).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..diagnostics import Diagnostic
 from ..limits import BudgetExceeded, time_budget
+from ..model.values import Sourced
+from ..source import SourceFile
 from . import Unit, load_source
+
+if TYPE_CHECKING:
+    from ..adapters.terraform.module import ModuleSource
+    from ..parsers.terraform_hcl import HclAttribute, HclBlock
+
+_MAX_FILE_FUNCTION_BYTES = 1 << 20  # file(): larger files are not read (unknown)
+
+
+def _is_tfvars(name: str) -> bool:
+    return name in ("terraform.tfvars", "terraform.tfvars.json") or name.endswith((".auto.tfvars", ".auto.tfvars.json"))
+
+
+def _is_override(name: str) -> bool:
+    stem = name.removesuffix(".json").removesuffix(".tf")
+    return stem == "override" or stem.endswith("_override")
 
 
 class TerraformReader:
     name = "terraform"
 
     def claims(self, path: Path) -> bool:
-        return path.suffix == ".tf"
+        name = path.name
+        return name.endswith((".tf", ".tf.json")) or _is_tfvars(name)
 
     def units(self, paths: list[Path], config: Config) -> Iterator[Unit]:
-        from ..adapters.terraform.module import adapt_module
+        from ..adapters.terraform.module import ModuleScope, Tree, adapt_tree
+
+        loader = _Loader(config)
+        sources: dict[Path, ModuleSource] = {}
+        for directory in sorted({p.parent for p in paths}):
+            source = loader.module_at(directory)
+            sources[source.directory] = source
+        for root in _roots(sources, loader):
+            loader.begin()
+            source = loader.module_at(root)
+            try:
+                inputs = {name: _constant(v) for name, v in _root_inputs(source, config, loader).items()}
+                resources = adapt_tree(ModuleScope(source, "", inputs, Tree(loader, root)))
+            except (RecursionError, ValueError, TypeError, LookupError, AttributeError) as exc:
+                # a construct the evaluator does not survive must cost this module, not the scan
+                resources = []
+                message = f"{type(exc).__name__} while evaluating the module: {exc}"
+                loader.diagnose(Diagnostic(root.as_posix(), None, "internal-error", message))
+            yield Unit(files=loader.files_used(), resources=resources, diagnostics=loader.take_diagnostics())
+
+
+def _constant(value: Sourced[Any]) -> Callable[[], Sourced[Any]]:
+    return lambda: value
+
+
+def _roots(sources: dict[Path, ModuleSource], loader: _Loader) -> list[Path]:
+    """The directories to analyse as root modules: those no other scanned directory calls (a cycle of
+    calls, which Terraform rejects, leaves its directories as roots)."""
+    from ..adapters.terraform.module import local_source, source_of
+
+    calls: dict[Path, set[Path]] = {}
+    for directory, source in sources.items():
+        targets = set()
+        for call in source.calls.values():
+            src = source_of(call)
+            if src is not None and local_source(src):
+                target = loader.directory(directory / src)
+                if target in sources and target != directory:
+                    targets.add(target)
+        calls[directory] = targets
+    called = set().union(*calls.values()) if calls else set()
+    roots = [d for d in sources if d not in called]
+    reached: set[Path] = set()
+    pending = list(roots)
+    while pending:
+        d = pending.pop()
+        if d not in reached:
+            reached.add(d)
+            pending.extend(calls[d])
+    return roots + [d for d in sources if d not in reached]
+
+
+def _root_inputs(source: ModuleSource, config: Config, loader: _Loader) -> dict[str, Sourced[Any]]:
+    """Root variable values from variables files and the command line; later ones win."""
+    from ..adapters.terraform.evaluator import Scope
+    from ..adapters.terraform.inputs import cli_value, tfvars_values
+
+    scope = Scope({}, {}, set())  # variables files hold literal values: no names to refer to
+    values: dict[str, Sourced[Any]] = {}
+    directory = source.directory
+    names = sorted(p.name for p in _list_dir(directory) if _is_tfvars(p.name))
+    first = ["terraform.tfvars", "terraform.tfvars.json"]
+    ordered = [n for n in first if n in names] + [n for n in names if n not in first]
+    for name in ordered:
+        attributes = loader.variables_file(directory / name)
+        values.update(tfvars_values(attributes, scope))
+    for kind, raw in config.variables:
+        if kind == "file":
+            values.update(tfvars_values(loader.variables_file(Path(raw)), scope))
+        else:
+            name, _, text = raw.partition("=")
+            values[name] = cli_value(name, text, source.variables.get(name), scope)
+    return {k: v for k, v in values.items() if k in source.variables}
+
+
+def _list_dir(directory: Path) -> list[Path]:
+    """The directory's entries but its subdirectories: links and special files are for `load_source` to judge."""
+    try:
+        return [p for p in directory.iterdir() if not p.is_dir()]
+    except OSError:
+        return []
+
+
+class _Loader:
+    """Parses module directories once per scan, follows module calls, reads `file()` arguments safely."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._modules: dict[Path, ModuleSource] = {}
+        self._variables_files: dict[Path, tuple[SourceFile | None, dict[str, HclAttribute]]] = {}
+        self._diagnostics: list[Diagnostic] = []
+        self._reported: set[tuple[str, int | None, str]] = set()
+        self._used: list[SourceFile] = []
+        self._used_ids: set[int] = set()
+        self._allowed: set[Path] = set()
+
+    # -- per root --------------------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self._used, self._used_ids = [], set()
+
+    def files_used(self) -> list[SourceFile]:
+        return list(self._used)
+
+    def take_diagnostics(self) -> list[Diagnostic]:
+        found, self._diagnostics = self._diagnostics, []
+        return found
+
+    def _use(self, files: list[SourceFile]) -> None:
+        for file in files:
+            if id(file) not in self._used_ids:
+                self._used_ids.add(id(file))
+                self._used.append(file)
+
+    def diagnose(self, diagnostic: Diagnostic) -> None:
+        key = (diagnostic.file, diagnostic.line, diagnostic.message)
+        if key not in self._reported:  # a module called from several roots is reported once
+            self._reported.add(key)
+            self._diagnostics.append(diagnostic)
+
+    # -- modules ---------------------------------------------------------------------------------------
+
+    def directory(self, path: Path) -> Path:
+        """A module directory as reports name it: relative to the working directory when under it."""
+        from ..api import display_path
+
+        return display_path(Path(os.path.normpath(path)))
+
+    def module_at(self, directory: Path) -> ModuleSource:
+        from ..adapters.terraform.module import ModuleSource
+
+        directory = self.directory(directory)
+        source = self._modules.get(directory)
+        if source is None:
+            source = ModuleSource(directory)
+            self._modules[directory] = source
+            self._allowed.add(Path(os.path.realpath(directory)))
+            paths = sorted(p for p in _list_dir(directory) if p.name.endswith((".tf", ".tf.json")))
+            overrides = [p for p in paths if _is_override(p.name)]
+            for path in [p for p in paths if p not in overrides] + overrides:  # override files merge in last
+                source.add(self._parse(path, source.files), override=path in overrides)
+        self._use(source.files)
+        return source
+
+    def _parse(self, path: Path, files: list[SourceFile]) -> list[HclBlock]:
         from ..parsers import ParseError
         from ..parsers.terraform_hcl import parse
+        from ..parsers.terraform_json import parse_tf_json
 
-        directories = sorted({p.parent for p in paths})
-        for directory in directories:
-            unit = Unit()
-            blocks = []
-            for path in sorted(directory.glob("*.tf")):
-                source = load_source(path, unit, config, "hcl")
-                if source is None:
-                    continue
-                unit.files.append(source)
+        is_json = path.name.endswith(".json")
+        source = self._load(path, "tf-json" if is_json else "hcl")
+        if source is None:
+            return []
+        files.append(source)
+        try:
+            with time_budget(self.config.file_time_budget):
+                return parse_tf_json(source) if is_json else parse(source)
+        except ParseError as exc:
+            self.diagnose(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
+        except BudgetExceeded as exc:
+            self.diagnose(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
+        return []
+
+    def _load(self, path: Path, format: str) -> SourceFile | None:
+        unit = Unit()
+        source = load_source(path, unit, self.config, format)
+        for d in unit.diagnostics:
+            self.diagnose(d)
+        return source
+
+    def variables_file(self, path: Path) -> dict[str, HclAttribute]:
+        from ..parsers import ParseError
+        from ..parsers.terraform_hcl import parse_body
+        from ..parsers.terraform_json import parse_tfvars_json
+
+        path = self.directory(path)
+        if path not in self._variables_files:
+            is_json = path.name.endswith(".json")
+            source = self._load(path, "tf-json" if is_json else "hcl")
+            attributes = {}
+            if source is not None:
                 try:
-                    with time_budget(config.file_time_budget):
-                        blocks.extend(parse(source))
+                    with time_budget(self.config.file_time_budget):
+                        attributes = parse_tfvars_json(source) if is_json else parse_body(source)[0]
                 except ParseError as exc:
-                    unit.diagnostics.append(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
+                    self.diagnose(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
                 except BudgetExceeded as exc:
-                    unit.diagnostics.append(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
-            unit.resources = adapt_module(blocks)
-            yield unit
+                    self.diagnose(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
+            self._variables_files[path] = (source, attributes)
+        source, attributes = self._variables_files[path]
+        if source is not None:
+            self._use([source])
+        return attributes
+
+    def load(self, caller: ModuleSource, call: HclBlock, key: tuple[str, ...]) -> ModuleSource | None:
+        from ..adapters.terraform.module import local_source, source_of
+
+        src = source_of(call)
+        where = (call.file.path.as_posix(), call.file.line_of(call.span.start))
+        name = ".".join(key)
+        if src is None:
+            self._warn(where, "module-not-followed", f'module "{key[-1]}" has no literal source')
+            return None
+        if local_source(src):
+            target = Path(os.path.normpath(caller.directory / src))
+            if target.is_dir():
+                return self.module_at(target)
+            self._warn(where, "module-not-found", f'module "{key[-1]}": no directory {target.as_posix()}')
+            return None
+        installed = self._installed(caller, name)
+        if installed is not None:
+            return self.module_at(installed)
+        self._warn(
+            where, "module-not-followed",
+            f'module "{key[-1]}" ({src}) is not followed: run `terraform init` so .terraform/modules/modules.json '
+            "lists where it is installed",
+        )  # fmt: skip
+        return None
+
+    def _installed(self, caller: ModuleSource, key: str) -> Path | None:
+        """Where `terraform init` put a module: `.terraform/modules/modules.json` of a root above the caller."""
+        for root in (caller.directory, *caller.directory.parents):
+            manifest = root / ".terraform" / "modules" / "modules.json"
+            if not manifest.is_file():
+                continue
+            try:
+                entries = json.loads(manifest.read_text(encoding="utf-8")).get("Modules", [])
+            except (OSError, ValueError, AttributeError):
+                return None
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict) and entry.get("Key") == key and isinstance(entry.get("Dir"), str):
+                    target = root / entry["Dir"]
+                    return target if target.is_dir() else None
+            return None
+        return None
+
+    def _warn(self, where: tuple[str, int], kind: str, message: str) -> None:
+        self.diagnose(Diagnostic(where[0], where[1], kind, message, error=False))
+
+    # -- file() ----------------------------------------------------------------------------------------
+
+    def read_file(self, path: Path) -> str | None:
+        """Only inside a scanned module directory (symlinks resolved), and not too large."""
+        real = Path(os.path.realpath(path))
+        if not any(real == d or d in real.parents for d in self._allowed):
+            return None
+        try:
+            if not real.is_file() or real.stat().st_size > _MAX_FILE_FUNCTION_BYTES:
+                return None
+            return real.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
 
 
 READER = TerraformReader()

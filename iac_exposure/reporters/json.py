@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import __version__
 from ..api import Report, Result
+from ..suppressions import Suppressed
 
 SCHEMA_VERSION = 1
 
@@ -37,13 +38,27 @@ def finding_dict(result: Result) -> dict[str, Any]:
     }
 
 
-def to_dict(report: Report) -> dict[str, Any]:
+def suppressed_dict(s: Suppressed) -> dict[str, Any]:
+    rule = s.suppression
+    return {
+        **finding_dict(Result(s.finding, None)),
+        "suppression": {
+            "origin": rule.origin,
+            "file": rule.file,
+            "line": rule.line,
+            "reason": rule.reason,
+            "until": rule.until.isoformat() if rule.until else None,
+        },
+    }
+
+
+def to_dict(report: Report, show_suppressed: bool = False) -> dict[str, Any]:
     results = report.results
     by_severity: dict[str, int] = {}
     for r in results:
         sev = r.finding.trait.severity.value
         by_severity[sev] = by_severity.get(sev, 0) + 1
-    return {
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "iac-exposure", "version": __version__},
         "findings": [finding_dict(r) for r in results],
@@ -63,6 +78,17 @@ def to_dict(report: Report) -> dict[str, Any]:
             {"file": d.file, "line": d.line, "kind": d.kind, "message": d.message, "error": d.error}
             for d in report.diagnostics
         ],
+        "notices": [{"file": d.file, "line": d.line, "kind": d.kind, "message": d.message} for d in report.notices],
+        "stale_baseline": [
+            {
+                "fingerprint": e.fingerprint,
+                "trait": e.trait,
+                "resource": e.resource,
+                "file": e.file,
+                "message": e.message,
+            }
+            for e in report.stale
+        ],
         "summary": {
             "files_scanned": report.files_scanned,
             "findings": len(results),
@@ -70,9 +96,16 @@ def to_dict(report: Report) -> dict[str, Any]:
             "exposures": len(report.exposures),
             "diagnostics": len(report.diagnostics),
             "files_not_analysed": sum(1 for d in report.diagnostics if d.error),
+            "suppressed": len(report.suppressed),
+            "baselined": report.baselined,
+            "stale_baseline": len(report.stale),
+            "notices": len(report.notices),
         },
     }
+    if show_suppressed:
+        document["suppressed"] = [suppressed_dict(s) for s in report.suppressed]
+    return document
 
 
-def render(report: Report) -> str:
-    return json.dumps(to_dict(report), indent=2) + "\n"
+def render(report: Report, show_suppressed: bool = False) -> str:
+    return json.dumps(to_dict(report, show_suppressed), indent=2) + "\n"

@@ -4,7 +4,7 @@ message, the path as evidence, and the patch under it)."""
 from __future__ import annotations
 
 from ..api import Report, group_by_file
-from ..findings import Applicability, Severity
+from ..findings import Applicability, Finding, Severity
 
 _COLOURS = {
     Severity.CRITICAL: "\033[1;31m",
@@ -13,9 +13,15 @@ _COLOURS = {
     Severity.LOW: "\033[36m",
 }
 _RESET, _BOLD, _DIM, _GREEN, _RED, _CYAN = "\033[0m", "\033[1m", "\033[2m", "\033[32m", "\033[31m", "\033[36m"
+_YELLOW = "\033[33m"
 
 
-def render(report: Report, colour: bool = False, show_patches: bool = True) -> str:
+def _where(f: Finding) -> str:
+    span = f.location or f.resource.span
+    return f"{span.file.display}:{span.start_line}" if span else "<unknown>"
+
+
+def render(report: Report, colour: bool = False, show_patches: bool = True, show_suppressed: bool = False) -> str:
     def c(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
@@ -33,10 +39,9 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
         out.append(c(_BOLD, file))
         for result in results:
             f = result.finding
-            line = f.location.start_line if f.location else (f.resource.span.start_line if f.resource.span else 0)
             sev = f.trait.severity
             out.append(
-                f"  {file}:{line}  {c(_COLOURS[sev], sev.value.upper())}  {c(_BOLD, f.trait.id)}  {f.resource.address}"
+                f"  {_where(f)}  {c(_COLOURS[sev], sev.value.upper())}  {c(_BOLD, f.trait.id)}  {f.resource.address}"
             )
             out.append(f"    {f.message}")
             out.extend(f"      - {line}" for line in f.evidence)
@@ -65,6 +70,25 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
     for d in report.diagnostics:
         where = f"{d.file}:{d.line}" if d.line else d.file
         out.append(f"{where}: {c(_RED if d.error else _DIM, d.kind)}: {d.message}")
+    for d in report.notices:
+        where = f"{d.file}:{d.line}" if d.line else d.file
+        out.append(f"{where}: {c(_YELLOW, d.kind)}: {d.message}")
+    if report.diagnostics or report.notices:
+        out.append("")
+    if show_suppressed and report.suppressed:
+        out.append(c(_BOLD, "Suppressed"))
+        for s in report.suppressed:
+            f, rule = s.finding, s.suppression
+            until = f" until {rule.until.isoformat()}" if rule.until else ""
+            out.append(f"  {_where(f)}  {f.trait.id}  {f.resource.address}")
+            out.append(f"    {f.message}")
+            out.append(c(_DIM, f"    by {rule.where}{until}: {rule.reason or '(no reason given)'}"))
+        out.append("")
+    if report.stale:
+        out.append(c(_BOLD, "Stale baseline entries") + " (no longer found; refresh with --write-baseline)")
+        for entry in report.stale:
+            out.append(f"  {entry.file}  {entry.trait}  {entry.resource}: {entry.message}")
+        out.append("")
     n = len(report.results)
     summary = (
         f"{n} finding{'s' if n != 1 else ''} in {report.files_scanned} file{'s' if report.files_scanned != 1 else ''}"
@@ -72,5 +96,10 @@ def render(report: Report, colour: bool = False, show_patches: bool = True) -> s
     not_analysed = sum(1 for d in report.diagnostics if d.error)
     if not_analysed:
         summary += f", {not_analysed} file(s) not analysed"
+    hidden = [f"{len(report.suppressed)} suppressed"] if report.suppressed else []
+    if report.baselined:
+        hidden.append(f"{report.baselined} in the baseline")
+    if hidden:
+        summary += f" ({', '.join(hidden)})"
     out.append(c(_BOLD, summary))
     return "\n".join(out) + "\n"

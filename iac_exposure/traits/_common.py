@@ -101,7 +101,7 @@ def public_addresses(compute: Compute) -> Iterator[PublicAddress]:
         message = f"Elastic IP {eip.address} is associated with the {kind}"
         yield PublicAddress(eip, eip.span, message, f"Elastic IP {eip.address}", remedy, None)
     assoc = compute.settings.associate_public_ip_address
-    if assoc.origin is Origin.EXPLICIT:
+    if assoc.origin is Origin.EXPLICIT and assoc.value is not None:  # null (a variable's default) is unset
         if assoc.value is True:
             owner = owner_of(assoc, compute)
             message = f"associate_public_ip_address is true on the {kind}"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..config import Config
 from ..model.aws import NetworkAclEntry, SecurityGroup, SecurityGroupRule
 from ..model.graph import Model
 from ..model.network import Gateway, Network, Placement, RouteEntry
@@ -52,13 +53,24 @@ def protocol_text(number: int) -> str:
     return _PROTO_TEXT.get(number, str(number))
 
 
-def is_public(address: Address) -> bool:
-    return not any(address in net for net in NOT_INTERNET)
+def trusted_networks(config: Config) -> tuple[Network, ...]:
+    """The CIDRs the user trusts: never the internet (validated as CIDRs narrower than /0 when read)."""
+    return tuple(ipaddress.ip_network(c, strict=False) for c in config.trusted_cidrs)
 
 
-def has_public(network: Network) -> bool:
-    """Some address of the block is on the internet (no union of the excluded ranges forms a larger block)."""
-    return not any(network.version == net.version and network.subnet_of(net) for net in NOT_INTERNET)  # type: ignore[arg-type]
+def internet_source(trusted: tuple[Network, ...]) -> Callable[[Address], bool]:
+    """Whether an address is on the internet: not private or reserved, and not trusted."""
+
+    def check(address: Address) -> bool:
+        return not any(address in net for net in (*NOT_INTERNET, *trusted))
+
+    return check
+
+
+def has_public(network: Network, trusted: tuple[Network, ...] = ()) -> bool:
+    """Some address of the block is on the internet: it lies within none of the excluded or trusted ranges."""
+    excluded = (*NOT_INTERNET, *trusted)
+    return not any(network.version == net.version and network.subnet_of(net) for net in excluded)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@ An instance or auto scaling group that a packet from outside can reach, over one
   `ipv6_address_count`, or a subnet assigning them on creation), its subnet's route table (an explicit
   association, else the VPC's main table) sends the reply to an attached internet gateway (`0.0.0.0/0`, `::/0`
   or any route covering the client), one of its security groups admits an internet source of that IP version
-  on some port, and the subnet's network ACL lets that packet in and its reply out. NAT gateways and egress-only gateways are
+  on some TCP or UDP port, and the subnet's network ACL lets that packet in and its reply out. An internet
+  source is any address outside the private and reserved ranges and outside the configured `trusted-cidrs`. NAT gateways and egress-only gateways are
   outbound only: a route to them never makes an instance reachable.
 - **Through a load balancer**: it is a target of an internet-facing load balancer (`internal` unset or
   false; classic ELB included) — registered directly, through a target group, or as an auto scaling group
@@ -66,7 +67,17 @@ from ..model.network import Gateway, Hop, LoadBalancerPath, Network, Placement, 
 from ..model.values import Origin
 from ..patches.remedies import Remedy, SetValue
 from ._common import LAUNCHED, PublicAddress, owner_of, public_addresses
-from ._paths import TCP, Address, Admission, Witness, admissions, has_public, is_public, search
+from ._paths import (
+    TCP,
+    Address,
+    Admission,
+    Witness,
+    admissions,
+    has_public,
+    internet_source,
+    search,
+    trusted_networks,
+)
 
 META = TraitMeta(
     id="internet-reachable",
@@ -81,28 +92,32 @@ NO_IPV6 = "Assign no IPv6 address"
 
 
 def check(model: Model, config: Config) -> Iterator[Finding]:
+    trusted = trusted_networks(config)  # never the internet
     for compute in model.compute:
         if compute.kind in LAUNCHED:
-            yield from _direct(model, compute)
+            yield from _direct(model, compute, trusted)
             yield from _private_links(model, compute)
-    yield from _through_load_balancers(model)
+    yield from _through_load_balancers(model, trusted)
 
 
 # -- (a) direct: public IP, route to an internet gateway, security group, network ACL -------------------------
 
 
-def _direct(model: Model, compute: Compute) -> Iterator[Finding]:
+def _direct(model: Model, compute: Compute, trusted: tuple[Network, ...]) -> Iterator[Finding]:
     """One finding per IP version: a public IPv4 address, or an IPv6 address (every one is global)."""
     for version, publics in ((4, list(public_addresses(compute))), (6, list(_ipv6_addresses(compute)))):
         if not publics:
             continue
         groups = compute.security_groups
-        candidates = [a for a in admissions(model, groups) if a.network.version == version and has_public(a.network)]
+        candidates = [a for a in admissions(model, groups) if a.network.version == version and has_public(a.network, trusted)]  # fmt: skip
         for placement in model.network.placements(compute) if candidates else []:
             public = next((p for p in publics if p.subnet is None or p.subnet is placement.subnet), None)
             if public is None:
                 continue
-            found = search(model, placement, candidates, lambda r, _: r.gateway is Gateway.INTERNET, is_public, True)
+            found = search(
+                model, placement, candidates, lambda r, _: r.gateway is Gateway.INTERNET, internet_source(trusted),
+                internet=True, extra_blocks=trusted,
+            )  # fmt: skip
             if found:
                 yield _direct_finding(compute, public, placement, found, version)
                 break
@@ -247,7 +262,7 @@ def _private_link_finding(
 # -- (b) through an internet-facing load balancer ----------------------------------------------------------
 
 
-def _through_load_balancers(model: Model) -> Iterator[Finding]:
+def _through_load_balancers(model: Model, trusted: tuple[Network, ...]) -> Iterator[Finding]:
     grouped: dict[tuple[str, str], list[LoadBalancerPath]] = defaultdict(list)
     for path in model.network.load_balancer_paths:
         grouped[(path.target.address, path.load_balancer.address)].append(path)
@@ -259,16 +274,18 @@ def _through_load_balancers(model: Model) -> Iterator[Finding]:
             or lb.load_balancer_type.value == "gateway"
         ):
             continue
-        front = _front_door(model, lb, paths)
+        front = _front_door(model, lb, paths, trusted)
         if front is not None:
             yield _load_balancer_finding(model, lb, *front)
 
 
-def _front_door(model: Model, lb: LoadBalancer, paths: list[LoadBalancerPath]) -> tuple[LoadBalancerPath, Hop] | None:
+def _front_door(
+    model: Model, lb: LoadBalancer, paths: list[LoadBalancerPath], trusted: tuple[Network, ...]
+) -> tuple[LoadBalancerPath, Hop] | None:
     """The first path whose listener the internet can reach, with the hop that lets it in."""
     if lb.security_groups.origin is Origin.DEFAULT:
         if lb.load_balancer_type.value == "network":
-            return _client_addresses_reach_targets(model, paths)
+            return _client_addresses_reach_targets(model, paths, trusted)
         if lb.load_balancer_type.value == "classic" and lb.subnets.origin is Origin.DEFAULT:
             hop = Hop("no security groups: in the default VPC a classic load balancer gets ELB's default_elb "
                       "group, open on its listener ports", None)  # fmt: skip
@@ -276,7 +293,7 @@ def _front_door(model: Model, lb: LoadBalancer, paths: list[LoadBalancerPath]) -
         groups = [g for g in model.of_type(SecurityGroup) if g.is_default]  # the VPC's default group
     else:
         groups, _ = model.resolve_all(lb.security_groups, SecurityGroup)
-    public = [a for a in admissions(model, groups) if has_public(a.network)]
+    public = [a for a in admissions(model, groups) if has_public(a.network, trusted)]
     for path in paths:
         port = path.listener.port.value if isinstance(path.listener.port.value, int) else None
         adm = next((a for a in public if a.admits(TCP, port)), None)
@@ -285,12 +302,14 @@ def _front_door(model: Model, lb: LoadBalancer, paths: list[LoadBalancerPath]) -
     return None  # not open to the internet, or only through groups that are not in the code
 
 
-def _client_addresses_reach_targets(model: Model, paths: list[LoadBalancerPath]) -> tuple[LoadBalancerPath, Hop] | None:
+def _client_addresses_reach_targets(
+    model: Model, paths: list[LoadBalancerPath], trusted: tuple[Network, ...]
+) -> tuple[LoadBalancerPath, Hop] | None:
     """A network load balancer without security groups passes client addresses: the targets' groups decide."""
     for path in paths:
         port = path.target_port.value if path.target_port is not None and isinstance(path.target_port.value, int) else None  # fmt: skip
         groups = [g for c in model.compute if c.resource is path.target for g in c.security_groups]
-        adm = next((a for a in admissions(model, groups) if has_public(a.network) and a.admits(TCP, port)), None)
+        adm = next((a for a in admissions(model, groups) if has_public(a.network, trusted) and a.admits(TCP, port)), None)  # fmt: skip
         if adm is not None:
             hop = _admission_hop(adm)
             return path, Hop(f"no security groups on the network load balancer, client addresses pass: {hop.text}", hop.span)  # fmt: skip

@@ -97,7 +97,7 @@ def check(model: Model, config: Config) -> Iterator[Finding]:
             message = f"Ingress from {network} ({extent}) to {ports} in {owner.address}"
             yield from on_users(META, users, owner, cidr.span, message, _own_group_only(cidr, rule), standalone)
     for compute in model.compute:
-        yield from _default_group(compute)
+        yield from _default_group(model, compute)
 
 
 def _every_port(rule: SecurityGroupRule) -> bool:
@@ -136,8 +136,11 @@ def _own_group_only(cidr: AnySourced, rule: SecurityGroupRule) -> Remedy:
     )
 
 
-def _default_group(compute: Compute) -> Iterator[Finding]:
-    """No security group given, and the VPC's default group as AWS creates it: all traffic between members."""
+def _default_group(model: Model, compute: Compute) -> Iterator[Finding]:
+    """No security group given, and the VPC's default group as AWS creates it: all traffic between members.
+
+    Only for a VPC the code knows (one it creates, or the default VPC when no subnet is given): the default
+    group of a VPC made elsewhere may have been stripped of that rule."""
     groups = compute.settings.security_groups
     if (
         compute.kind not in LAUNCHED
@@ -146,10 +149,17 @@ def _default_group(compute: Compute) -> Iterator[Finding]:
         or compute.settings.existing_primary_interface
     ):
         return
+    vpcs = ["the default VPC"] if compute.default_vpc else []
+    for subnet in compute.subnets:
+        vpc, known = model.network.vpc_of(subnet.vpc, default_vpc=subnet.is_default)
+        if known:
+            vpcs.append(vpc.address if vpc is not None else "the default VPC")
+    if not vpcs:
+        return
     owner = owner_of(groups, compute)
     message = (
-        f"No security group given: the {compute.kind.value} gets its VPC's default security group, which admits "
-        "all traffic from every other instance launched without one"
+        f"No security group given: the {compute.kind.value} gets the default security group of {vpcs[0]}, which "
+        "admits all traffic from every other instance launched without one"
     )
     remedy = Remedy(
         "Give the instances a security group of their own",

@@ -52,18 +52,21 @@ class BlockReader:
         return value
 
     def nested(self, name: str) -> BlockReader:
-        """The first nested block of that type, or an absent one to insert into this block."""
+        """The first nested block of that type (`dynamic` ones too), or an absent one to insert into this
+        block."""
         if self.block is not None:
-            found = self.block.nested(name)
+            found = self.all(name)
             if found:
-                return BlockReader(self.ev, found[0], found[0].span)
+                return found[0]
             return BlockReader(self.ev, None, self.block.span, (name,))
         return BlockReader(self.ev, None, self.anchor, (*self.path, name))
 
     def all(self, name: str) -> list[BlockReader]:
+        """Every nested block of that type; a `dynamic` block gives one per element of its collection, read
+        with its iterator bound (absent attributes are inserted into its `content`)."""
         if self.block is None:
             return []
-        return [BlockReader(self.ev, b, b.span) for b in self.block.nested(name)]
+        return [BlockReader(ev, b, b.span) for b, ev in self.ev.blocks(self.block, name)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,15 @@ class ResourceBlock:
     name: str
     address: str
     reader: BlockReader
+
+    def for_each_element(self, value: AnySourced) -> bool:
+        """The value is an element of this block's `for_each` set (`each.value` where `each.key` is the element
+        itself: a set, not a map), so removing it from the set removes this instance."""
+        each = self.reader.ev.bindings.get("each")
+        if each is None or not isinstance(each.value, dict):
+            return False
+        element = each.value.get("value")
+        return element is value and each.value.get("key") is value and value.span is not None and value.explicit
 
     def aliases(self, *attrs: str) -> tuple[str, ...]:
         found = []

@@ -71,5 +71,7 @@ def adapt_policy_attachment(res: ResourceBlock) -> Iterator[Resource]:
         roles, arns, arn_list = as_list(r.get("role_name")), r.get("policy_arns"), True
     else:
         roles = as_list(r.get("role")) if res.type == "aws_iam_role_policy_attachment" else r.get("roles")
-        arns, arn_list = as_list(r.get("policy_arn")), False
+        arn = r.get("policy_arn")
+        # `policy_arn = each.value`: the ARN is an element of the for_each collection, detached by removing it
+        arns, arn_list = as_list(arn), res.for_each_element(arn)
     yield PolicyAttachment(res.address, res.type, res.name, r.span, (), roles, arns, arn_list)
