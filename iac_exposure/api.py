@@ -139,6 +139,8 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         for unit in _guarded_units(reader, files, config, report.diagnostics):
             report.diagnostics.extend(unit.diagnostics)
             loaded.extend(unit.files)
+            if unit.entry is not None and unit.entry in named:  # a named plan reports on its .tf sources
+                named |= {f.path for f in unit.files}
             where = unit.files[0].display if unit.files else reader.name
             outcome = _analyse(unit, where, config, policy, inspector, report.diagnostics)
             findings += outcome.active

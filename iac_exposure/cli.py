@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .api import Report
     from .progress import ProgressBar
 
-_FORMATS = ("text", "json")
+_FORMATS = ("text", "json", "sarif", "markdown", "github", "gitlab", "junit")
 
 
 def _split(values: tuple[str, ...]) -> frozenset[str]:
@@ -118,6 +118,15 @@ class ConfigFileError(click.ClickException):
     help="Terraform variables file for root modules (repeatable; in order with --var, later wins).",
 )  # fmt: skip
 @click.option("--var", multiple=True, metavar="NAME=VALUE", help="Terraform root variable (repeatable).")
+@click.option(
+    "--source-dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+    help="Where the configuration of a Terraform plan JSON is (default: the plan's directory).",
+)  # fmt: skip
+@click.option("--no-cache", is_flag=True, help="Parse every file again instead of using the parse cache.")
+@click.option(
+    "--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
+    help="Where parsed files are cached (default: $XDG_CACHE_HOME/iac-exposure).",
+)  # fmt: skip
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors.")
@@ -141,11 +150,14 @@ def scan(
     as_of: datetime | None,
     var_file: tuple[str, ...],
     var: tuple[str, ...],
+    source_dir: str | None,
+    no_cache: bool,
+    cache_dir: str | None,
     color: bool | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Scan Terraform files and directories (default: the current directory)."""
+    """Scan Terraform files, plan JSON and launch-template JSON, files or directories (default: .)."""
     from .api import UsageError, combined_patch
     from .api import scan as run_scan
     from .traits import by_id
@@ -165,6 +177,9 @@ def scan(
         "epss_threshold": epss_threshold,
         "as_of": as_of.date() if as_of else None,
         "variables": _variables(click.get_current_context(), var, var_file) or None,
+        "source_dir": source_dir,
+        "use_cache": False if no_cache else None,
+        "cache_dir": Path(cache_dir) if cache_dir else None,
         # writing a baseline records every current finding, whatever an older baseline holds
         "baseline": Path(baseline_file) if baseline_file and not write_baseline else None,
     }
@@ -198,11 +213,15 @@ def scan(
         from .reporters import json as json_reporter
 
         _emit(json_reporter.render(report, show_suppressed=show_suppressed), output)
-    else:
+    elif fmt == "text":
         from .reporters import text
 
         use_colour = color if color is not None else (output is None and sys.stdout.isatty())
         _emit(text.render(report, colour=use_colour, show_patches=not quiet, show_suppressed=show_suppressed), output)
+    else:  # the CI formats: what is reported, the files not analysed and the suppressions that do not hold
+        from importlib import import_module
+
+        _emit(import_module(f".reporters.{fmt}", __package__).render(report), output)
 
     if verbose:
         for diagnostic in report.diagnostics:
@@ -286,3 +305,38 @@ def explain(trait: str) -> None:
     if rows:
         click.echo("## In exposures (our likelihood × impact table; configurable)")
         click.echo("".join(f"- {row}\n" for row in rows))
+
+
+@main.command("github-review")
+@click.option("--repo", required=True, metavar="OWNER/NAME", help="The repository of the pull request.")
+@click.option("--pr", type=click.IntRange(min=1), required=True, metavar="N", help="The pull request number.")
+@click.option("--commit", metavar="SHA", help="The commit reviewed (default: the pull request's head).")
+@click.option(
+    "--api-url", envvar="GITHUB_API_URL", default="https://api.github.com", show_default=True,
+    help="The REST API root (GitHub Enterprise: https://HOST/api/v3). Environment: GITHUB_API_URL.",
+)  # fmt: skip
+def github_review(repo: str, pr: int, commit: str | None, api_url: str) -> None:
+    """Post one review on a pull request: inline suggestions for findings on its changed lines, the rest in
+    the review body. Run it at the root of the pull request's checkout; the token comes from GITHUB_TOKEN.
+    Exit 0 when the review is posted or up to date, 2 when GitHub or the options refuse."""
+    import os
+
+    from .github.client import Client, GitHubError
+    from .github.pull_request import REPO, PartlyPublished, run
+
+    token = os.environ.get("GITHUB_TOKEN")
+    if not token:
+        raise click.UsageError("GITHUB_TOKEN is not set: export a token that may write pull-request reviews")
+    if not REPO.fullmatch(repo):
+        raise click.UsageError(f"--repo must be OWNER/NAME, not {repo!r}")
+    try:
+        outcome = run(Client(api_url, token), repo, pr, commit, _file_config(None, (".",)))
+    except GitHubError as exc:
+        suffix = "" if isinstance(exc, PartlyPublished) else "; nothing was posted"
+        click.echo(f"error: {exc}{suffix}", err=True)
+        sys.exit(2)
+    review = outcome.review
+    click.echo(
+        f"{repo}#{pr}: {outcome.action}; {len(review.inline)} finding(s) with inline suggestions in "
+        f"{len(review.comments)} comment(s), {len(review.listed)} in the review body."
+    )

@@ -37,6 +37,11 @@ class Config:
     file_time_budget: float = 20.0  # seconds of parsing per file
     follow_symlinks: bool = False  # follow links that point outside the scanned paths
     roots: tuple[Path, ...] = ()  # the scanned paths, resolved (set by the scan itself)
+    # parsed files are cached by content here (None: the user cache directory); use_cache=False: never
+    cache_dir: Path | None = None
+    use_cache: bool = True
+    # where the configuration of a Terraform plan is (default: the plan file's directory)
+    source_dir: str | None = None
     # Amazon Inspector v2 `list-findings` exports joined with the AMIs of launch sources
     vulnerability_files: tuple[str, ...] = ()
     # a network-exploitable CVE needs a known exploit or an EPSS score at least this high

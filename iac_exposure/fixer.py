@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .api import Report, Result
@@ -36,11 +36,14 @@ def fix(report: Report, unsafe: bool) -> FixOutcome:
             outcome.skipped.append((result, "unsafe: add --unsafe-fixes to apply it"))
         else:
             chosen.append(result)
+    # a file two readers loaded (a plan's .tf sources in a scanned Terraform directory) is written once
+    canonical: dict[str, SourceFile] = {}
     by_file: dict[SourceFile, list[Edit]] = defaultdict(list)
     for result in chosen:
         assert result.patch is not None
         for edit in result.patch.edits:
-            by_file[edit.file].append(edit)
+            file = canonical.setdefault(edit.file.display, edit.file)
+            by_file[file].append(edit if edit.file is file else replace(edit, file=file))
     skipped_edits: set[Edit] = set()
     refused: set[SourceFile] = set()
     for file in sorted(by_file, key=lambda f: f.display):
@@ -55,6 +58,7 @@ def fix(report: Report, unsafe: bool) -> FixOutcome:
     for result in chosen:
         assert result.patch is not None
         edits = result.patch.edits
+        edits = tuple(replace(e, file=canonical[e.file.display]) for e in edits)
         if any(e.file in refused for e in edits):
             outcome.skipped.append((result, "its file was not written"))
         elif any(e in skipped_edits for e in edits):

@@ -32,3 +32,11 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(FIXTURES, tmp_path / "fixtures")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests share one parse cache of their own, never the user's (and so exercise it on every re-scan)."""
+    import os
+
+    os.environ["IAC_EXPOSURE_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))

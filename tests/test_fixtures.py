@@ -5,6 +5,12 @@ patch applies with the real `git apply`, the patched files still parse, and a re
 had no applicable patch. Traits whose fixes are all display-only suggestions (a new image) are held to the
 same bar with their suggested diffs. Amazon Inspector exports in a case directory (`inspector*.json`) are
 passed as vulnerability files, and end-of-life dates are judged on a fixed day.
+
+Names per format (see FORMATS): Terraform `resource "T" "fail_x"`; a Terraform plan's resource labels
+(`module.m.aws_instance.fail_x[0]` is `fail_x`); a launch-template document's `LaunchTemplateName`
+(`fail_x`/`fail-x`), or for a document without one its file name (`fail_x.json`). A plan fixture is
+`plan.json` (real `terraform show -json` output, see fixtures/terraform_plan/README.md) with its `.tf`
+sources: the patch edits the sources, and the re-scan reads the patched sources without the stale plan.
 """
 
 from __future__ import annotations
@@ -15,13 +21,16 @@ import subprocess
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import hcl2
 import pytest
 
-from iac_exposure.api import Report, combined_patch, scan
+from iac_exposure.api import Report, Result, combined_patch, scan
 from iac_exposure.config import Config
 from iac_exposure.findings import Applicability
+from iac_exposure.parsers.launch_template import is_launch_template
+from iac_exposure.parsers.terraform_plan import strip_index
 from iac_exposure.patches.render import combined_diff
 from iac_exposure.reporters.json import finding_dict
 from iac_exposure.traits import by_id
@@ -47,11 +56,80 @@ def _terraform_parses(path: Path) -> None:
         hcl2.parses_to_tree(path.read_text())
 
 
+def _plan_names(prefix: str, text: str) -> set[str]:
+    """Plan fixtures: the labels of the resource instances the plan keeps (module, count and for_each
+    instances share their block's label; a resource planned for deletion is not a case)."""
+    changes = json.loads(text)["resource_changes"]
+    return {
+        rc["name"]
+        for rc in changes
+        if rc["mode"] == "managed" and rc["name"].startswith(f"{prefix}_") and rc["change"]["actions"] != ["delete"]
+    }
+
+
+def _launch_template_names(prefix: str, path: Path) -> set[str]:
+    """Launch-template fixtures: the `LaunchTemplateName` (every version of a describe document shares it, so
+    one that names a fail case fails on some version and one that names a pass case on none), else the file
+    name (the path relative to the scanned case directory)."""
+    data = json.loads(path.read_text())
+    if not is_launch_template(data):
+        return set()
+    entries = data.get("LaunchTemplateVersions", [data])
+    named = {e["LaunchTemplateName"] for e in entries if "LaunchTemplateName" in e}
+    names = named or {path.name}
+    return {n for n in names if n.startswith((f"{prefix}_", f"{prefix}-"))}
+
+
+def _json_parses(path: Path) -> None:
+    json.loads(path.read_text())
+
+
+def _case_dir(case: Path) -> list[str]:
+    return [f"fixtures/{case.as_posix()}"]
+
+
+def _without_plan(case: Path) -> list[str]:
+    """After patching, a plan is stale (it still holds the old values): the patched .tf sources are
+    re-scanned without it, by the Terraform reader."""
+    for plan in (Path("fixtures") / case).glob("*.json"):
+        plan.unlink()
+    return _case_dir(case)
+
+
+class Format(NamedTuple):
+    scan: Callable[[Path], list[str]]  # what the test scans for a case, from the working directory
+    files: tuple[str, ...]  # the case's input files (subdirectories too), where its fail/pass names are read
+    names: Callable[[str, Path], set[str]]  # the fail/pass names in one file (matched with `Resource.name`)
+    edited: tuple[str, ...]  # the files patches edit: they must still parse
+    parses: Callable[[Path], None]
+    rescan: Callable[[Path], list[str]]  # what is scanned again once the patch is applied
+    stale: bool = False  # the scanned input is stale once patched: the re-scan reads other files
+
+
 # Per format: the files of a case (searched in its subdirectories too: modules it calls, and the modules
 # `terraform init` installed under .terraform/), how to read the expected fail/pass names from them, how to
 # check that a patched file still parses. Reported resources are matched by `Resource.name`.
-FORMATS: dict[str, tuple[tuple[str, ...], Callable[[str, str], set[str]], Callable[[Path], None]]] = {
-    "terraform": (("*.tf", "*.tf.json", "*.tfvars", "*.tfvars.json"), _terraform_names, _terraform_parses),
+_TERRAFORM_FILES = ("*.tf", "*.tf.json", "*.tfvars", "*.tfvars.json")
+FORMATS: dict[str, Format] = {
+    "terraform": Format(
+        _case_dir,
+        _TERRAFORM_FILES,
+        lambda prefix, path: _terraform_names(prefix, path.read_text()),
+        _TERRAFORM_FILES,
+        _terraform_parses,
+        _case_dir,
+    ),
+    # plan.json is scanned alone: its findings are located (and patched) in the .tf sources beside it
+    "terraform_plan": Format(
+        lambda case: [f"fixtures/{case.as_posix()}/plan.json"],
+        ("plan.json",),
+        lambda prefix, path: _plan_names(prefix, path.read_text()),
+        ("*.tf",),
+        _terraform_parses,
+        _without_plan,
+        stale=True,
+    ),
+    "launch_template": Format(_case_dir, ("*.json",), _launch_template_names, ("*.json",), _json_parses, _case_dir),
 }
 
 
@@ -66,15 +144,15 @@ def _trait(case: Path) -> str:
 AS_OF = date(2026, 7, 15)  # after Amazon Linux 2's end of support (2026-06-30), before Debian 11's (2026-08-31)
 
 
-def _scan(case: Path) -> Report:
+def _scan(case: Path, targets: Callable[[Path], list[str]] | None = None) -> Report:
     exports = tuple(f"fixtures/{case.as_posix()}/{f.name}" for f in sorted((FIXTURES / case).glob("inspector*.json")))
     config = Config(select=frozenset({_trait(case)}), vulnerability_files=exports, as_of=AS_OF)
-    return scan([f"fixtures/{case.as_posix()}"], config)
+    return scan((targets or FORMATS[case.parts[0]].scan)(case), config)
 
 
 def _names(prefix: str, case: Path) -> set[str]:
-    patterns, names, _ = FORMATS[case.parts[0]]
-    return {name for f in _files(FIXTURES / case, patterns) for name in names(prefix, f.read_text())}
+    fmt = FORMATS[case.parts[0]]
+    return {name for f in _files(FIXTURES / case, fmt.files) for name in fmt.names(prefix, f)}
 
 
 def test_every_trait_has_terraform_fixtures() -> None:
@@ -109,15 +187,29 @@ def test_patch_applies_parses_and_clears(case: Path, workdir: Path, diff_snapsho
         diff = combined_diff([e for r in applied for e in (r.patch.edits if r.patch else ())])
     assert diff == diff_snapshot
     assert diff, "every fixture has at least one patch with a diff"
+    fmt = FORMATS[case.parts[0]]
+    before = _scan(case, fmt.rescan) if fmt.stale else None
     (workdir / "all.diff").write_text(diff)
     subprocess.run(["git", "apply", "--check", "all.diff"], cwd=workdir, check=True)
     subprocess.run(["git", "apply", "all.diff"], cwd=workdir, check=True)
-    patterns, _, still_parses = FORMATS[case.parts[0]]
-    for patched in _files(workdir / "fixtures" / case, patterns):
-        still_parses(patched)
+    for patched in _files(workdir / "fixtures" / case, fmt.edited):
+        fmt.parses(patched)
 
-    unpatched = {(r.finding.resource.address, r.finding.message) for r in report.results if r not in applied}
-    after = _scan(case)
+    fixed = {_key(r) for r in applied}
+    after = _scan(case, fmt.rescan)
     assert not after.diagnostics
-    remaining = {(r.finding.resource.address, r.finding.message) for r in after.results}
-    assert remaining <= unpatched
+    remaining = {_key(r) for r in after.results}
+    if before is None:
+        unpatched = {_key(r) for r in report.results if r not in applied}
+        assert remaining <= unpatched
+    else:
+        # the sources alone know less than the plan (no state, no values from the caller of a module): what
+        # matters is that the findings the applied patch fixed, seen in the sources before, are gone
+        assert {_key(r) for r in before.results} & fixed, "the sources show some of the findings the patch fixes"
+        assert not remaining & fixed
+
+
+def _key(result: Result) -> tuple[str, str]:
+    """A finding by resource and message, without instance keys (a plan's `x[0]` is the block `x` in HCL)."""
+    f = result.finding
+    return strip_index(f.resource.address), re.sub(r'\[(?:[0-9]+|"[^"]*")\]', "", f.message)

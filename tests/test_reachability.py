@@ -470,3 +470,29 @@ def test_readme_exposure_table_is_the_built_in_one(tmp_path: Path) -> None:
     assert block
     (tmp_path / "pyproject.toml").write_text(block.group(1))
     assert config_file.load(tmp_path / "pyproject.toml").exposure_table == DEFAULT_TABLE
+
+
+def test_a_cidr_set_in_a_variable_is_not_rewritten_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    report = _module(tmp_path, """
+variable "vpc_cidr" {
+  default = "10.0.0.0/16"
+}
+
+resource "aws_vpc" "v" {
+  cidr_block = var.vpc_cidr
+}
+
+resource "aws_security_group" "sg" {
+  vpc_id = aws_vpc.v.id
+
+  ingress {
+    protocol    = "-1"
+    from_port   = 0
+    to_port     = 0
+    cidr_blocks = [var.vpc_cidr]
+  }
+}
+""", monkeypatch)  # fmt: skip
+    (result,) = report.results
+    assert result.patch is not None and result.patch.applicability is Applicability.DISPLAY_ONLY
+    assert result.patch.reason == "the value comes from var.vpc_cidr; change it where it is set"

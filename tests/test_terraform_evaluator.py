@@ -100,13 +100,16 @@ CASES: list[tuple[str, Any]] = [
     ("var.unset", UNKNOWN),
     ("aws_security_group.web.id", Ref("aws_security_group.web", "id")),
     ("aws_security_group.web[*].id", [Ref("aws_security_group.web", "id")]),
-    ("aws_security_group.pair[*].id", [Ref("aws_security_group.pair[0]", "id"), Ref("aws_security_group.pair[1]", "id")]),
+    (
+        "aws_security_group.pair[*].id",
+        [Ref("aws_security_group.pair[0]", "id"), Ref("aws_security_group.pair[1]", "id")],
+    ),
     ('concat(aws_security_group.off.*.id, aws_security_group.web.*.id, [""])[0]', Ref("aws_security_group.web", "id")),
     ("aws_security_group.maybe[*].id", UNKNOWN),
     ("aws_security_group.pair[1].arn", Ref("aws_security_group.pair[1]", "arn")),
     ("aws_security_group.pair[var.unset].id", Ref("aws_security_group.pair", "id")),
     ("aws_security_group.pair[2].id", UNKNOWN),  # no such instance
-    ('try(aws_security_group.off[0].id, aws_security_group.web.id)', Ref("aws_security_group.web", "id")),
+    ("try(aws_security_group.off[0].id, aws_security_group.web.id)", Ref("aws_security_group.web", "id")),
     ("aws_instance.not_declared.id", UNKNOWN),
     ("terraform.workspace", UNKNOWN),
     # for expressions

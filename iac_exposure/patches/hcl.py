@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from ..model.aws import SecurityGroupRule
 from ..model.values import Origin, Sourced
 from ..source import SourceFile, Span
 from .edits import Edit
@@ -447,14 +448,15 @@ def _remove_lines(span: Span, comments: bool = True) -> Edit:
 def _reference_own_group(action: ReferenceOwnGroup) -> list[Edit]:
     """`cidr_blocks = [X]` → `self = true` (keeping the `=` column); `cidr_ipv4 = X` →
     `referenced_security_group_id = <the rule's security_group_id>` for the one-source-per-rule resources."""
-    span, rule = _own_span(action.target), action.rule
+    rule = action.rule
+    span = _in_rule(action.target, rule)
     file, text = span.file, span.file.text
     if rule.type in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
         line_start = file.line_start(span.start)
         head = re.match(r"[ \t]*([A-Za-z_][\w-]*)[ \t]*=[ \t]*$", text[line_start : span.start])
         if head is None:
             raise Unpatchable("the CIDR is not written as its own attribute")
-        group = _own_span(rule.security_group)
+        group = _in_rule(rule.security_group, rule)
         return [Edit(file, line_start + head.start(1), span.end, f"referenced_security_group_id = {group.text}")]
     listed = _list_attribute(span)
     if listed is None:
@@ -476,6 +478,20 @@ def _reference_own_group(action: ReferenceOwnGroup) -> list[Edit]:
         at = len(text) if line_end == -1 else line_end
         edits.append(Edit(file, at, at, nl + text[file.line_start(name_start) : name_start] + self_attr))
     return edits
+
+
+def _in_rule(value: AnySourced, rule: SecurityGroupRule) -> Span:
+    """The text of a value written in the rule itself: the rule is rewritten there even when the value came
+    through a reference (a plan's substituted CIDR); a value set elsewhere (a variable's default) is not."""
+    span, outer = value.span, rule.span
+    if (
+        span is None
+        or outer is None
+        or span.file is not outer.file
+        or not outer.start <= span.start <= span.end <= outer.end
+    ):
+        raise Unpatchable(f"the value comes from {value.via or 'elsewhere'}; change it where it is set")
+    return span
 
 
 def _list_attribute(element: Span) -> tuple[int, int, int, bool] | None:

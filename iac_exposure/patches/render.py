@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
 from ..findings import Applicability, Finding
 from ..source import SourceFile
-from .edits import Edit, apply_edits, unified_diff
+from .edits import Edit, edits_diff
 
 
 class Unpatchable(Exception):
@@ -35,9 +35,17 @@ class PatchContext:
 
 
 def writer_for(file: SourceFile) -> ModuleType:
-    from . import hcl
+    """The writer module of a file's format: `edits(action, ctx)`, and optionally `note(action, ctx)`, a
+    sentence added to the patch's reason (what the user must do besides applying it)."""
+    from . import hcl, installed_module, json_writer, launch_template_versions, terraform_plan
 
-    writers: dict[str, ModuleType] = {"hcl": hcl}
+    writers: dict[str, ModuleType] = {
+        "hcl": hcl,
+        "hcl-installed": installed_module,
+        "json": json_writer,
+        "launch-template-versions": launch_template_versions,
+        "terraform-plan": terraform_plan,
+    }
     writer = writers.get(file.format)
     if writer is None:
         raise Unpatchable(f"no patch writer for {file.display}")
@@ -65,16 +73,20 @@ class Patcher:
         siblings = [
             f for f in self.by_dir.get(anchor.file.path.parent.as_posix(), []) if f.format == anchor.file.format
         ]
+        ctx = PatchContext(siblings, self.memo)
         try:
             target_file = _target_file(remedy.action) or anchor.file
-            edits = tuple(writer_for(target_file).edits(remedy.action, PatchContext(siblings, self.memo)))
+            writer = writer_for(target_file)
+            edits = tuple(writer.edits(remedy.action, ctx))
         except Unpatchable as why:
             # a suggestion keeps its own reason (what applying it entails), plus why it has no diff
             reason = (
                 f"{remedy.reason}; no diff: {why}" if remedy.applicability is Applicability.DISPLAY_ONLY else str(why)
             )
             return Patch(Applicability.DISPLAY_ONLY, reason, remedy.title)
-        return Patch(remedy.applicability, remedy.reason, remedy.title, edits, combined_diff(list(edits)))
+        note = writer.note(remedy.action, ctx) if hasattr(writer, "note") else ""
+        reason = f"{remedy.reason}; {note}" if note else remedy.reason
+        return Patch(remedy.applicability, reason, remedy.title, edits, combined_diff(list(edits)))
 
 
 def _target_file(action: Any) -> SourceFile | None:
@@ -84,12 +96,14 @@ def _target_file(action: Any) -> SourceFile | None:
 
 
 def combined_diff(edits: list[Edit]) -> str:
-    """One diff for many edits: per file, applied in one pass (identical edits once, clashes skipped)."""
+    """One diff for many edits: per file, applied in one pass (identical edits once, clashes skipped).
+
+    Two readers may load the same file in one scan (a plan's `.tf` sources in a directory also scanned as
+    Terraform): edits are grouped by path, so the file gets one diff and the same fix is written once.
+    """
+    canonical: dict[str, SourceFile] = {}
     by_file: dict[SourceFile, list[Edit]] = defaultdict(list)
     for edit in edits:
-        by_file[edit.file].append(edit)
-    out = []
-    for file in sorted(by_file, key=lambda f: f.display):
-        new_text, _ = apply_edits(file.text, by_file[file])
-        out.append(unified_diff(file.display, file.text, new_text))
-    return "".join(out)
+        file = canonical.setdefault(edit.file.display, edit.file)
+        by_file[file].append(edit if edit.file is file else replace(edit, file=file))
+    return "".join(edits_diff(file, by_file[file]) for file in sorted(by_file, key=lambda f: f.display))

@@ -30,6 +30,9 @@ class Unit:
     # `suppressions[logical_id] = from_metadata(resource["Metadata"], file.display, line of Metadata)`.
     # Comments need nothing here: they are read from the files' text, whatever the format.
     suppressions: dict[str, list[Suppression]] = field(default_factory=dict)
+    # the file the unit stands for when its findings may lie in other files (a plan reported on its `.tf`
+    # sources): naming it in changed-files mode reports every finding of the unit
+    entry: Path | None = None
 
 
 class Reader(Protocol):
@@ -89,6 +92,6 @@ def _refusal(path: Path, config: Config) -> tuple[str, str, bool] | None:
 
 
 def readers() -> tuple[Reader, ...]:
-    from . import terraform
+    from . import json_documents, terraform
 
-    return (terraform.READER,)
+    return (terraform.READER, json_documents.READER)

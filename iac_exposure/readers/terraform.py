@@ -20,6 +20,7 @@ from ..config import Config
 from ..diagnostics import Diagnostic
 from ..limits import BudgetExceeded, time_budget
 from ..model.values import Sourced
+from ..parse_cache import parse_cache
 from ..source import SourceFile
 from . import Unit, load_source
 
@@ -66,6 +67,8 @@ class TerraformReader:
                 message = f"{type(exc).__name__} while evaluating the module: {exc}"
                 loader.diagnose(Diagnostic(root.as_posix(), None, "internal-error", message))
             yield Unit(files=loader.files_used(), resources=resources, diagnostics=loader.take_diagnostics())
+        if loader.cache is not None and loader.cache.misses:
+            loader.cache.evict()
 
 
 def _constant(value: Sourced[Any]) -> Callable[[], Sourced[Any]]:
@@ -142,6 +145,7 @@ class _Loader:
         self._used: list[SourceFile] = []
         self._used_ids: set[int] = set()
         self._allowed: set[Path] = set()
+        self.cache = parse_cache(config, "terraform")
 
     # -- per root --------------------------------------------------------------------------------------
 
@@ -201,9 +205,12 @@ class _Loader:
         if source is None:
             return []
         files.append(source)
+        parser = parse_tf_json if is_json else parse
         try:
             with time_budget(self.config.file_time_budget):
-                return parse_tf_json(source) if is_json else parse(source)
+                if self.cache is None:
+                    return parser(source)
+                return self.cache.get_or_parse(source.format, source, parser)
         except ParseError as exc:
             self.diagnose(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
         except BudgetExceeded as exc:

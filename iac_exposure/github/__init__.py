@@ -1,0 +1,1 @@
+"""GitHub pull-request reviews over the REST API, on the standard library only."""
