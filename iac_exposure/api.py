@@ -24,6 +24,7 @@ from .suppressions import Outcome, Policy, Suppressed, Suppressor
 
 if TYPE_CHECKING:
     from .baseline import Entry
+    from .model.aws import Resource
     from .model.graph import Model
 
 T = TypeVar("T")
@@ -94,11 +95,13 @@ def discover(
         path = Path(raw)
         if path.is_dir():
             whole_dirs = True
+            skip.ask(path)
             for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
                 here = Path(dirpath)
                 dirnames[:] = sorted(
                     d for d in dirnames
-                    if d not in _SKIP_DIRS and not d.startswith(".") and not skip.excluded(here / d, is_dir=True)
+                    if d not in _SKIP_DIRS and not d.startswith(".")
+                    and not skip.excluded(here / d, is_dir=True)
                 )  # fmt: skip
                 for name in sorted(filenames):
                     if not skip.excluded(here / name):
@@ -173,6 +176,7 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
     findings.sort(key=lambda f: f.sort_key)
     report.suppressed.sort(key=lambda s: s.finding.sort_key)
     patcher = Patcher(loaded)
+    patcher.plan(findings)
     report.results = [Result(f, patcher.patch(f)) for f in findings]
     report.exposures = exposures(findings, config.exposure_table or DEFAULT_TABLE)
     return report
@@ -186,18 +190,44 @@ def _analyse(
     inspector: InspectorFindings | None,
     diagnostics: list[Diagnostic],
 ) -> Outcome:
-    """One unit's findings, sorted into active and suppressed. A bug here ends this unit's analysis (or
-    only its suppressions) with a diagnostic, never the scan."""
+    """One unit's findings, sorted into active and suppressed; per variant when it has variants (a
+    finding that holds in some only says what it assumes, a notice stands when every variant gives it)."""
+    if not unit.variants:
+        return _analyse_resources(unit, unit.resources, where, config, policy, inspector, diagnostics)
+    from .variants import merge
+
+    outcomes = [
+        _analyse_resources(unit, v.resources, where, config, policy, inspector, diagnostics) for v in unit.variants
+    ]
+    common = set(outcomes[0].notices).intersection(*(o.notices for o in outcomes[1:]))
+    return Outcome(
+        active=merge(unit.variants, [o.active for o in outcomes]),
+        suppressed=[s for o in outcomes for s in o.suppressed],
+        notices=[n for n in outcomes[0].notices if n in common],
+    )
+
+
+def _analyse_resources(
+    unit: Unit,
+    resources: list[Resource],
+    where: str,
+    config: Config,
+    policy: Policy,
+    inspector: InspectorFindings | None,
+    diagnostics: list[Diagnostic],
+) -> Outcome:
+    """A model's findings, sorted into active and suppressed. A bug here ends this analysis (or only its
+    suppressions) with a diagnostic, never the scan."""
     from .model.graph import Model
 
     try:
-        model = Model(unit.resources, inspector)
+        model = Model(resources, inspector)
     except Exception as exc:  # noqa: BLE001
         diagnostics.append(_internal(where, exc))
         return Outcome()
     found = _check(model, config, where, diagnostics)
     try:
-        return Suppressor(unit.files, unit.resources, unit.suppressions, policy, model).apply(found)
+        return Suppressor(unit.files, resources, unit.suppressions, policy, model).apply(found)
     except Exception as exc:  # noqa: BLE001
         diagnostics.append(_internal(where, exc))
         return Outcome(active=found)

@@ -124,8 +124,16 @@ class ConfigFileError(click.ClickException):
 )  # fmt: skip
 @click.option("--no-cache", is_flag=True, help="Parse every file again instead of using the parse cache.")
 @click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+    help="Parse with N processes on large scans (default: one per CPU).",
+)  # fmt: skip
+@click.option(
     "--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
     help="Where parsed files are cached (default: $XDG_CACHE_HOME/iac-exposure).",
+)  # fmt: skip
+@click.option(
+    "--parameter", "parameters", multiple=True, metavar="NAME=VALUE",
+    help="A CloudFormation parameter value, used instead of its Default (repeatable).",
 )  # fmt: skip
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="Text output without patches.")
@@ -152,12 +160,15 @@ def scan(
     var: tuple[str, ...],
     source_dir: str | None,
     no_cache: bool,
+    jobs: int | None,
     cache_dir: str | None,
+    parameters: tuple[str, ...],
     color: bool | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Scan Terraform files, plan JSON and launch-template JSON, files or directories (default: .)."""
+    """Scan Terraform files, plan JSON, CloudFormation templates and launch-template JSON, files or
+    directories (default: .)."""
     from .api import UsageError, combined_patch
     from .api import scan as run_scan
     from .traits import by_id
@@ -178,7 +189,9 @@ def scan(
         "as_of": as_of.date() if as_of else None,
         "variables": _variables(click.get_current_context(), var, var_file) or None,
         "source_dir": source_dir,
+        "parameters": _parameters(parameters) or None,
         "use_cache": False if no_cache else None,
+        "jobs": jobs,
         "cache_dir": Path(cache_dir) if cache_dir else None,
         # writing a baseline records every current finding, whatever an older baseline holds
         "baseline": Path(baseline_file) if baseline_file and not write_baseline else None,
@@ -266,6 +279,16 @@ def _fix(report: Report, unsafe: bool) -> None:
         reasons[why] = reasons.get(why, 0) + 1
     for why, count in sorted(reasons.items()):
         click.echo(f"  skipped {count}: {why}", err=True)
+
+
+def _parameters(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{value!r} is not NAME=VALUE", param_hint="--parameter")
+        pairs.append((name.strip(), rest))
+    return tuple(pairs)
 
 
 def _emit(text: str, output: str | None) -> None:

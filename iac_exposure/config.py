@@ -40,6 +40,7 @@ class Config:
     # parsed files are cached by content here (None: the user cache directory); use_cache=False: never
     cache_dir: Path | None = None
     use_cache: bool = True
+    jobs: int = 0  # parser processes for large scans; 0: one per CPU
     # where the configuration of a Terraform plan is (default: the plan file's directory)
     source_dir: str | None = None
     # Amazon Inspector v2 `list-findings` exports joined with the AMIs of launch sources
@@ -51,6 +52,8 @@ class Config:
     # Terraform root variables from the command line, in command-line order (later wins):
     # ("file", PATH) for --var-file, ("var", "NAME=VALUE") for --var
     variables: tuple[tuple[str, str], ...] = ()
+    # CloudFormation parameter values (`--parameter NAME=VALUE`), used instead of the parameters' defaults
+    parameters: tuple[tuple[str, str], ...] = ()
 
     def wants(self, trait_id: str) -> bool:
         return (not self.select or trait_id in self.select) and trait_id not in self.ignore

@@ -31,10 +31,13 @@ class ParseCache:
         self.salt = f"{__version__}\0{salt}"
         self.hits = self.misses = 0
 
+    def entry(self, kind: str, file: SourceFile) -> Path:
+        digest = hashlib.sha256(f"{self.salt}\0{kind}\0".encode() + file.text.encode("utf-8", "surrogatepass"))
+        return self.directory / digest.hexdigest()[:2] / digest.hexdigest()
+
     def get_or_parse(self, kind: str, file: SourceFile, parse: Callable[[SourceFile], T]) -> T:
         """`parse(file)`, or what it returned for the same text before. ParseErrors are not cached."""
-        digest = hashlib.sha256(f"{self.salt}\0{kind}\0".encode() + file.text.encode("utf-8", "surrogatepass"))
-        path = self.directory / digest.hexdigest()[:2] / digest.hexdigest()
+        path = self.entry(kind, file)
         try:
             data = path.read_bytes()
             value: T = _Unpickler(io.BytesIO(data), file).load()

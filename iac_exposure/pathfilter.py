@@ -42,9 +42,17 @@ class PathFilter:
         self._gitignore = config.respect_gitignore
         self._specs: dict[Path, GitIgnoreSpec | None] = {}
         self._repos: dict[Path, Path | None] = {}
+        self._asked: list[Path] = []
+
+    def ask(self, directory: Path) -> None:
+        """A directory named on the command line: if git ignores it, it is scanned whole anyway (as ripgrep
+        searches an ignored path it is given); the `exclude` patterns still apply."""
+        if self.excluded(directory, is_dir=True):
+            self._asked.append(Path(os.path.abspath(directory)))
 
     def excluded(self, path: Path, is_dir: bool = False, named: bool = False) -> bool:
         absolute = Path(os.path.abspath(path))
+        named = named or any(d == absolute or d in absolute.parents for d in self._asked)
         suffix = "/" if is_dir else ""
         if self._exclude is not None:
             rel = _relative(absolute, self._root)

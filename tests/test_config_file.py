@@ -161,6 +161,9 @@ def test_gitignore_is_respected_in_a_git_repository_unless_turned_off(repo: Path
     (repo / "infra" / ".gitignore").write_text("!keep/gen.tf\n")  # a deeper file overrides
     _, out, _ = run("scan", ".", "--format", "json", "--select", "public-ip")
     assert {f["location"]["file"] for f in json.loads(out)["findings"]} == {"infra/main.tf", "infra/keep/gen.tf"}
+    # a directory git ignores is still scanned when it is named, as ripgrep does
+    _, out, _ = run("scan", "infra/build", "--format", "json", "--select", "public-ip")
+    assert {f["location"]["file"] for f in json.loads(out)["findings"]} == {"infra/build/gen.tf"}
     (repo / ".iac-exposure.toml").write_text("respect-gitignore = false\n")
     _, out, _ = run("scan", ".", "--format", "json", "--select", "public-ip")
     assert {f["location"]["file"] for f in json.loads(out)["findings"]} == {

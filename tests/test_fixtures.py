@@ -6,7 +6,8 @@ had no applicable patch. Traits whose fixes are all display-only suggestions (a 
 same bar with their suggested diffs. Amazon Inspector exports in a case directory (`inspector*.json`) are
 passed as vulnerability files, and end-of-life dates are judged on a fixed day.
 
-Names per format (see FORMATS): Terraform `resource "T" "fail_x"`; a Terraform plan's resource labels
+Names per format (see FORMATS): Terraform `resource "T" "fail_x"`; CloudFormation logical ids `FailX`/`PassX`
+(a patched template must give no cfn-lint error the original did not); a Terraform plan's resource labels
 (`module.m.aws_instance.fail_x[0]` is `fail_x`); a launch-template document's `LaunchTemplateName`
 (`fail_x`/`fail-x`), or for a document without one its file name (`fail_x.json`). A plan fixture is
 `plan.json` (real `terraform show -json` output, see fixtures/terraform_plan/README.md) with its `.tf`
@@ -15,9 +16,11 @@ sources: the patch edits the sources, and the re-scan reads the patched sources 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -54,6 +57,29 @@ def _terraform_parses(path: Path) -> None:
         json.loads(path.read_text())
     else:
         hcl2.parses_to_tree(path.read_text())
+
+
+def _cfn_names(prefix: str, text: str) -> set[str]:
+    from cfnlint.decode import decode_str
+
+    template, _ = decode_str(text)
+    return {name for name in template.get("Resources", {}) if name.startswith(prefix.capitalize())}
+
+
+@functools.cache
+def cfn_lint_errors(text: str) -> Counter[tuple[str, str]]:
+    """cfn-lint's errors (not warnings) on a template, by rule and message."""
+    import cfnlint.api
+
+    return Counter((m.rule.id, m.message) for m in cfnlint.api.lint(text) if m.rule.id.startswith("E"))
+
+
+def _cfn_lint_no_new_errors(patched: Path) -> None:
+    original, text = FIXTURES.joinpath(*patched.parts[-3:]).read_text(), patched.read_text()
+    if text == original:
+        return  # nothing patched there
+    new = cfn_lint_errors(text) - cfn_lint_errors(original)
+    assert not new, f"cfn-lint errors the patch added to {patched.name}: {sorted(new)}"
 
 
 def _plan_names(prefix: str, text: str) -> set[str]:
@@ -110,6 +136,7 @@ class Format(NamedTuple):
 # `terraform init` installed under .terraform/), how to read the expected fail/pass names from them, how to
 # check that a patched file still parses. Reported resources are matched by `Resource.name`.
 _TERRAFORM_FILES = ("*.tf", "*.tf.json", "*.tfvars", "*.tfvars.json")
+_CFN_FILES = ("*.yaml", "*.json")
 FORMATS: dict[str, Format] = {
     "terraform": Format(
         _case_dir,
@@ -130,6 +157,14 @@ FORMATS: dict[str, Format] = {
         stale=True,
     ),
     "launch_template": Format(_case_dir, ("*.json",), _launch_template_names, ("*.json",), _json_parses, _case_dir),
+    "cloudformation": Format(
+        _case_dir,
+        _CFN_FILES,
+        lambda prefix, path: _cfn_names(prefix, path.read_text()),
+        _CFN_FILES,
+        _cfn_lint_no_new_errors,
+        _case_dir,
+    ),
 }
 
 

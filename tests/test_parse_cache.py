@@ -47,7 +47,7 @@ def test_a_hit_does_not_import_the_hcl_parser(workdir: Path, tmp_path: Path) -> 
     cmd = [sys.executable, "-X", "importtime", "-m", "iac_exposure", "scan", f"{STACK}/compute.tf", "--quiet"]
 
     def imported() -> set[str]:
-        result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        result = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
         assert result.returncode == 1, result.stderr[-2000:]
         return {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
 
@@ -62,3 +62,19 @@ def test_parse_errors_are_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyP
     for _ in range(2):
         report = scan(["."], Config(cache_dir=tmp_path / "c"))
         assert report.diagnostics and report.diagnostics[0].error
+
+
+def test_parallel_parsing_gives_the_same_report(workdir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from iac_exposure.readers.terraform import PARALLEL_FROM
+
+    copies = PARALLEL_FROM // 5 + 1
+    for i in range(copies):
+        shutil.copytree(workdir / STACK, workdir / "many" / f"stack{i:02}")
+    one = scan(["many"], Config(cache_dir=tmp_path / "one", jobs=1))
+    two = scan(["many"], Config(cache_dir=tmp_path / "two", jobs=2))
+    assert one.files_scanned == two.files_scanned == 5 * copies
+    assert [finding_dict(r) for r in one.results] == [finding_dict(r) for r in two.results]
+    assert len(list((tmp_path / "two" / "parse").rglob("*.*"))) == 0  # no temporary files left behind
+    assert len([p for p in (tmp_path / "two" / "parse").rglob("*") if p.is_file()]) == 5  # 5 distinct texts

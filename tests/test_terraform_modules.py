@@ -66,28 +66,28 @@ def expected(workdir: Path) -> set[tuple[object, ...]]:
             "module.compute.aws_iam_role_policy.web",
             iam,
             line_of(workdir, iam, 'actions   = ["*"]'),
-        ),  # fmt: skip
+        ),
         (
             "imdsv1-allowed",
             INSTANCE,
             INSTANCE,
             f"{EXAMPLE}/modules/compute/main.tf",
             line_of(workdir, f"{EXAMPLE}/modules/compute/main.tf", 'resource "aws_instance" "web"'),
-        ),  # fmt: skip
+        ),
         (
             "public-ip",
             INSTANCE,
             "module.network.aws_subnet.public",
             f"{EXAMPLE}/modules/network/vpc.tf",
             line_of(workdir, f"{EXAMPLE}/modules/network/vpc.tf", "map_public_ip_on_launch"),
-        ),  # fmt: skip
+        ),
         (  # the public IP is the cheapest link of its path from the internet
             "internet-reachable",
             INSTANCE,
             "module.network.aws_subnet.public",
             f"{EXAMPLE}/modules/network/vpc.tf",
             line_of(workdir, f"{EXAMPLE}/modules/network/vpc.tf", "map_public_ip_on_launch"),
-        ),  # fmt: skip
+        ),
     }
 
 

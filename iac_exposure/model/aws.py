@@ -30,6 +30,8 @@ class ComputeKind(str, Enum):
     LAUNCH_TEMPLATE = "launch template"
     LAUNCH_CONFIGURATION = "launch configuration"
     AUTOSCALING_GROUP = "auto scaling group"
+    SPOT_FLEET = "spot fleet"
+    EC2_FLEET = "EC2 fleet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,8 @@ class LaunchSettings:
 
 @dataclass(frozen=True, slots=True)
 class Instance(Resource):
-    """An instance or a spot instance request (`kind`)."""
+    """An instance, a spot instance request, or what one launch specification or launch template config of a
+    fleet launches (`kind`; a fleet member's address names the specification, its name is the fleet's)."""
 
     kind: ComputeKind
     settings: LaunchSettings

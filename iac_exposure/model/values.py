@@ -2,7 +2,9 @@
 
 Only adapters decide an `Origin`. A DEFAULT value carries the span of the block that would hold it, and
 `missing` names the keys a patch must create under that block (outermost first), so a patch inserts; an
-EXPLICIT value's span is the text to replace.
+EXPLICIT value's span is the text to replace. A DEFAULT with no `missing` keys cannot be inserted there: the
+block has no such attribute (a spot fleet launch specification has no MetadataOptions), or an intrinsic left
+it out (CloudFormation `AWS::NoValue`, named in `via`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 We use `hcl2.parses_to_tree` (the raw Lark tree, positions on every node) rather than `hcl2.parses`
 (the same tree transformed into LarkElement objects): the transform costs about as much again as the
-parse and adds nothing we read. Expressions stay Lark nodes; the evaluator reads them on demand.
+parse and adds nothing we read. The Lark tree is copied into compact nodes of our own (the same `data`,
+`children`, `meta.start_pos/end_pos` and token `type`/`start_pos`/`end_pos` the evaluator reads), so a
+parsed file can be cached and loaded back without importing Lark or python-hcl2 at all.
 """
 
 from __future__ import annotations
@@ -11,14 +13,11 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..limits import gc_paused
 from ..source import SourceFile, Span
 from . import ParseError
-
-if TYPE_CHECKING:
-    from lark import Tree
 
 
 @dataclass(slots=True)
@@ -40,6 +39,81 @@ class HclBlock:
 
     def nested(self, type_: str) -> list[HclBlock]:
         return [b for b in self.blocks if b.type == type_]
+
+
+class Meta:
+    """Where a node is: character offsets into its file."""
+
+    __slots__ = ("empty", "end_pos", "start_pos")
+
+    def __init__(self, start_pos: int, end_pos: int, empty: bool = False) -> None:
+        self.start_pos = start_pos
+        self.end_pos = end_pos
+        self.empty = empty
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Meta, (self.start_pos, self.end_pos, self.empty))
+
+
+class Node:
+    """A rule of the parse tree."""
+
+    __slots__ = ("children", "data", "meta")
+
+    def __init__(self, data: str, children: list[Any], meta: Meta) -> None:
+        self.data = data
+        self.children = children
+        self.meta = meta
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Node, (self.data, self.children, self.meta))
+
+
+class Tok(str):
+    """A token: its text, its terminal's name and its offsets."""
+
+    __slots__ = ("end_pos", "start_pos", "type")
+    type: str
+    start_pos: int
+    end_pos: int
+
+    def __new__(cls, value: str, type_: str, start_pos: int, end_pos: int) -> Tok:  # noqa: PYI034
+        token = super().__new__(cls, value)
+        token.type = type_
+        token.start_pos = start_pos
+        token.end_pos = end_pos
+        return token
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Tok, (str(self), self.type, self.start_pos, self.end_pos))
+
+
+def _compact(tree: Any) -> tuple[Node, int]:
+    """Copy a Lark tree into Nodes and Toks, without recursion; also its depth."""
+    root = Node(str(tree.data), [], _meta(tree))
+    stack = [(tree, root, 1)]
+    deepest = 1
+    while stack:
+        source, target, level = stack.pop()
+        deepest = max(deepest, level)
+        append = target.children.append
+        for child in source.children:
+            if child is None:
+                continue
+            if hasattr(child, "children"):
+                node = Node(str(child.data), [], _meta(child))
+                append(node)
+                stack.append((child, node, level + 1))
+            else:
+                append(Tok(str(child), child.type, child.start_pos or 0, child.end_pos or 0))
+    return root, deepest
+
+
+def _meta(tree: Any) -> Meta:
+    meta = tree.meta
+    if meta.empty:
+        return Meta(0, 0, True)
+    return Meta(meta.start_pos, meta.end_pos)
 
 
 def node_span(file: SourceFile, node: Any) -> Span:
@@ -86,19 +160,19 @@ def parse_body(file: SourceFile) -> tuple[dict[str, HclAttribute], list[HclBlock
     return _body(file, _tree(file.text))
 
 
-def parse_expression(file: SourceFile, start: int, text: str) -> Tree[Any]:
+def parse_expression(file: SourceFile, start: int, text: str) -> Node:
     """Parse `text`, an expression found at offset `start` of `file` (inside a template or a JSON string),
     into a node whose positions are offsets in `file`. Raises ParseError."""
     body = _tree(f"x={text}\n")
     parts = [c for c in body.children if getattr(c, "data", None) != "new_line_or_comment"]
     if len(parts) != 1 or parts[0].data != "attribute":
         raise ParseError("not a single expression")
-    expr = parts[0].children[-1]
+    expr: Node = parts[0].children[-1]
     _shift(expr, start - 2)
     return expr
 
 
-def _tree(text: str) -> Tree[Any]:
+def _tree(text: str) -> Node:
     import hcl2
     from lark.exceptions import LarkError, UnexpectedInput
 
@@ -106,15 +180,15 @@ def _tree(text: str) -> Tree[Any]:
 
     try:
         with gc_paused():
-            tree = hcl2.parses_to_tree(text)
+            tree, depth = _compact(hcl2.parses_to_tree(text))
     except UnexpectedInput as exc:
         raise ParseError(_first_line(str(exc)), getattr(exc, "line", None)) from None
     except (LarkError, RecursionError, ValueError) as exc:
         raise ParseError(f"{type(exc).__name__}: {_first_line(str(exc))}") from None
-    depth = _depth(tree)
     if depth > MAX_TREE_DEPTH:
         raise ParseError(f"nested deeper than any configuration needs ({depth} levels): not analysed")
-    return tree.children[0]
+    body: Node = tree.children[0]
+    return body
 
 
 def _shift(node: Any, delta: int) -> None:
@@ -136,21 +210,11 @@ def _shift(node: Any, delta: int) -> None:
 MAX_TREE_DEPTH = 600  # parse-tree levels; a real configuration stays well under 100
 
 
-def _depth(tree: Tree[Any]) -> int:
-    """The depth of the parse tree, measured without recursion (a hostile file may nest thousands deep)."""
-    deepest, stack = 0, [(tree, 1)]
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in node.children if hasattr(child, "children"))
-    return deepest
-
-
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "syntax error"
 
 
-def _body(file: SourceFile, body: Tree[Any]) -> tuple[dict[str, HclAttribute], list[HclBlock]]:
+def _body(file: SourceFile, body: Node) -> tuple[dict[str, HclAttribute], list[HclBlock]]:
     attributes: dict[str, HclAttribute] = {}
     blocks: list[HclBlock] = []
     for child in body.children:
@@ -163,9 +227,9 @@ def _body(file: SourceFile, body: Tree[Any]) -> tuple[dict[str, HclAttribute], l
     return attributes, blocks
 
 
-def _block(file: SourceFile, node: Tree[Any]) -> HclBlock:
+def _block(file: SourceFile, node: Node) -> HclBlock:
     labels: list[str] = []
-    inner: Tree[Any] | None = None
+    inner: Node | None = None
     for child in node.children:
         kind = getattr(child, "data", None)
         if kind == "body":

@@ -37,10 +37,12 @@ class PatchContext:
 def writer_for(file: SourceFile) -> ModuleType:
     """The writer module of a file's format: `edits(action, ctx)`, and optionally `note(action, ctx)`, a
     sentence added to the patch's reason (what the user must do besides applying it)."""
-    from . import hcl, installed_module, json_writer, launch_template_versions, terraform_plan
+    from . import cfn_json, cfn_yaml, hcl, installed_module, json_writer, launch_template_versions, terraform_plan
 
     writers: dict[str, ModuleType] = {
         "hcl": hcl,
+        "cfn-yaml": cfn_yaml,
+        "cfn-json": cfn_json,
         "hcl-installed": installed_module,
         "json": json_writer,
         "launch-template-versions": launch_template_versions,
@@ -60,6 +62,12 @@ class Patcher:
         for file in files:
             self.by_dir[file.path.parent.as_posix()].append(file)
         self.memo: dict[str, Any] = {}
+
+    def plan(self, findings: list[Finding]) -> None:
+        """A first pass over every finding, so writers know all the inputs a file's patches declare before
+        writing any (a new CloudFormation Parameters section declares them together)."""
+        for finding in findings:
+            self.patch(finding)
 
     def patch(self, finding: Finding) -> Patch | None:
         remedy = finding.remedy

@@ -19,6 +19,15 @@ from ..source import SourceFile, decode
 from ..suppressions import Suppression
 
 
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One reading of a unit under assumptions the scan cannot decide (a CloudFormation condition that depends
+    on a value only the deployment knows). A finding that holds in some variants only says what it assumes."""
+
+    assumptions: tuple[tuple[str, str], ...]  # (what, value): ("condition AllowSsh", "true")
+    resources: list[Resource]
+
+
 @dataclass(slots=True)
 class Unit:
     """Files analysed together, and what came of them."""
@@ -33,6 +42,8 @@ class Unit:
     # the file the unit stands for when its findings may lie in other files (a plan reported on its `.tf`
     # sources): naming it in changed-files mode reports every finding of the unit
     entry: Path | None = None
+    # when set, each variant is analysed as a model of its own instead of `resources`
+    variants: list[Variant] = field(default_factory=list)
 
 
 class Reader(Protocol):
@@ -92,6 +103,6 @@ def _refusal(path: Path, config: Config) -> tuple[str, str, bool] | None:
 
 
 def readers() -> tuple[Reader, ...]:
-    from . import json_documents, terraform
+    from . import cloudformation, json_documents, terraform
 
-    return (terraform.READER, json_documents.READER)
+    return (terraform.READER, json_documents.READER, cloudformation.READER)

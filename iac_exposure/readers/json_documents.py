@@ -8,8 +8,7 @@ disjoint (a plan has `format_version`, a template `AWSTemplateFormatVersion`/`Re
 only launch-template keys). A JSON document no format recognises is skipped silently; a file that does not
 decode but mentions a format's markers is a parse error.
 
-CloudFormation JSON plugs in the same way: a module with `MARKERS` (`"AWSTemplateFormatVersion"`,
-`"Resources"`), `detect(data)` and `unit(source, data, config)` listed in `formats()`, while the
+CloudFormation JSON plugs in the same way (`readers/cloudformation.py` is one of `formats()`), while the
 CloudFormation reader itself claims only `.yaml`/`.yml`/`.template`.
 """
 
@@ -40,9 +39,9 @@ class JsonFormat(Protocol):
 
 
 def formats() -> tuple[JsonFormat, ...]:
-    from . import launch_template, terraform_plan
+    from . import cloudformation, launch_template, terraform_plan
 
-    return (terraform_plan, launch_template)
+    return (terraform_plan, launch_template, cloudformation)
 
 
 class JsonReader:

@@ -51,6 +51,8 @@ class TerraformReader:
         from ..adapters.terraform.module import ModuleScope, Tree, adapt_tree
 
         loader = _Loader(config)
+        if loader.cache is not None:
+            _parse_in_parallel(sorted({p.parent for p in paths}), config)
         sources: dict[Path, ModuleSource] = {}
         for directory in sorted({p.parent for p in paths}):
             source = loader.module_at(directory)
@@ -131,6 +133,56 @@ def _list_dir(directory: Path) -> list[Path]:
         return [p for p in directory.iterdir() if not p.is_dir()]
     except OSError:
         return []
+
+
+PARALLEL_FROM = 64  # files: below this, starting processes costs more than it saves
+
+
+def _parse_in_parallel(directories: list[Path], config: Config) -> None:
+    """Fill the parse cache with worker processes, so the loader below only reads hits.
+
+    Links cross files, so modules are still read and linked in this process; what the workers share out is
+    the parsing, which is most of the time. Output does not depend on the number of jobs.
+    """
+    jobs = config.jobs or os.cpu_count() or 1
+    cache = parse_cache(config, "terraform")
+    if jobs < 2 or cache is None:
+        return
+    files = []
+    for path in (p for d in directories for p in _list_dir(d) if p.name.endswith((".tf", ".tf.json"))):
+        source = load_source(path, Unit(), config, "tf-json" if path.name.endswith(".json") else "hcl")
+        if source is not None and not cache.entry(source.format, source).exists():
+            files.append(path)
+    if len(files) < PARALLEL_FROM:
+        return
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: parse in this process
+        return
+    chunks = [files[i::jobs] for i in range(jobs)]
+    with context.Pool(jobs) as pool:
+        pool.starmap(_warm, [(chunk, config) for chunk in chunks])
+
+
+def _warm(paths: list[Path], config: Config) -> None:
+    from ..parsers import ParseError
+    from ..parsers.terraform_hcl import parse
+    from ..parsers.terraform_json import parse_tf_json
+
+    cache = parse_cache(config, "terraform")
+    assert cache is not None
+    for path in paths:
+        is_json = path.name.endswith(".json")
+        source = load_source(path, Unit(), config, "tf-json" if is_json else "hcl")
+        if source is None:
+            continue
+        try:
+            with time_budget(config.file_time_budget):
+                cache.get_or_parse(source.format, source, parse_tf_json if is_json else parse)
+        except (ParseError, BudgetExceeded):
+            continue  # diagnosed when the loader parses it again
 
 
 class _Loader:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..findings import Applicability, Finding, TraitMeta
-from ..model.aws import ComputeKind, LaunchTemplate, Resource, SecurityGroup, SecurityGroupRule, Subnet
+from ..model.aws import ComputeKind, Resource, SecurityGroup, SecurityGroupRule, Subnet
 from ..model.graph import Compute, Model
 from ..model.values import Origin, Sourced
 from ..patches.remedies import NewInput, Remedy, RemoveBlock, ReplaceWithInput, SetValue
@@ -77,7 +77,10 @@ def ingress_rules(model: Model) -> Iterator[tuple[Resource, list[Compute], bool,
             yield rule, [], True, rule
 
 
-LAUNCHED = (ComputeKind.INSTANCE, ComputeKind.SPOT_INSTANCE_REQUEST, ComputeKind.AUTOSCALING_GROUP)
+LAUNCHED = (
+    ComputeKind.INSTANCE, ComputeKind.SPOT_INSTANCE_REQUEST, ComputeKind.AUTOSCALING_GROUP, ComputeKind.SPOT_FLEET,
+    ComputeKind.EC2_FLEET,
+)  # fmt: skip
 NO_PUBLIC_IP = "Do not assign a public IP address"
 
 
@@ -126,26 +129,28 @@ def public_addresses(compute: Compute) -> Iterator[PublicAddress]:
             )
             message = f"Subnet {subnet.address} {why}: the {kind} gets a public IP"
             reason = f"{subnet.address} {'is a default subnet' if 'default' in why else 'maps public IPs on launch'}"
-            yield PublicAddress(subnet, where, message, reason, no_public_ip(compute), subnet)
+            yield PublicAddress(subnet, where, message, reason, no_public_ip(compute, subnet), subnet)
 
 
-def no_public_ip(compute: Compute) -> Remedy:
+def no_public_ip(compute: Compute, subnet: Subnet | None = None) -> Remedy:
     assoc = compute.settings.associate_public_ip_address
-    if (
-        assoc.origin is Origin.DEFAULT
-        and isinstance(owner_of(assoc, compute), LaunchTemplate)
-        and len(assoc.missing) > 1
-    ):
+    refresh = " (instances of an auto scaling group need an instance refresh)" if compute.template else ""
+    reason = "the instance loses its public address and needs another path to and from the internet" + refresh
+    # the flag belongs to a network interface the source does not declare (or a block that has no such flag):
+    # writing it alone is impossible, so stop the subnet assigning public IPs instead when it says it does
+    if assoc.origin is Origin.DEFAULT and len(assoc.missing) != 1:
+        if subnet is not None and subnet.map_public_ip_on_launch.explicit:
+            flag = subnet.map_public_ip_on_launch
+            return Remedy(
+                f"Stop subnet {subnet.address} assigning public IPs",
+                SetValue(flag, False),
+                Applicability.UNSAFE,
+                "every instance launched into the subnet stops getting a public address",
+            )
         return Remedy(
-            "Set associate_public_ip_address = false on the template's primary network interface",
+            "Do not request a public IP on the primary network interface",
             None,
             Applicability.DISPLAY_ONLY,
-            "adding a network interface to a launch template moves its security groups and subnet onto it",
+            "adding a network interface moves the security groups and subnet onto it",
         )
-    refresh = " (instances of an auto scaling group need an instance refresh)" if compute.template else ""
-    return Remedy(
-        NO_PUBLIC_IP,
-        SetValue(assoc, False),
-        Applicability.UNSAFE,
-        "the instance loses its public address and needs another path to and from the internet" + refresh,
-    )
+    return Remedy(NO_PUBLIC_IP, SetValue(assoc, False), Applicability.UNSAFE, reason)

@@ -460,6 +460,8 @@ class _Adapted:
     results: list[list[Resource]]
 
     def differ(self, split: set[str]) -> bool:
+        if len(self.results) < 2:
+            return False  # one instance differs from nothing (and fingerprints cost: most blocks are here)
         first = _fingerprint(self.results[0], split)
         return any(_fingerprint(r, split) != first for r in self.results[1:])
 
