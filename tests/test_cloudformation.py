@@ -18,6 +18,7 @@ from iac_exposure.cli import main
 from iac_exposure.config import Config
 from iac_exposure.findings import Applicability
 from iac_exposure.parsers.cloudformation import Node, parse, to_data
+from iac_exposure.patches.edits import apply_edits
 from iac_exposure.readers.cloudformation import is_cloudformation
 from iac_exposure.source import SourceFile
 
@@ -294,3 +295,73 @@ def test_every_exact_span_reads_back_as_its_value(template: Path) -> None:
             assert _decode(node.entry.text, node.entry.start - file.line_start(node.entry.start)) == {
                 key: to_data(node)
             }
+
+
+# -- suppressions and image suggestions ----------------------------------------------------------------------
+
+SUPPRESSED = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  JumpGroup:
+    Type: AWS::EC2::SecurityGroup
+    Metadata:
+      iac-exposure:
+        ignore:
+          - trait: remote-access-open
+            reason: jump host; SSH allow-listed upstream (SEC-42)
+    Properties:
+      GroupDescription: jump
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}
+  OtherGroup:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: other
+      SecurityGroupIngress:
+        # iac-exposure:ignore[remote-access-open] lab network, torn down nightly
+        - {IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: 0.0.0.0/0}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}
+"""
+
+
+def test_metadata_and_comments_suppress_findings(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(SUPPRESSED)
+    report = scan([str(tmp_path)], Config(select=frozenset({"remote-access-open"})))
+    assert [r.finding.message for r in report.results] == ["Ingress from 0.0.0.0/0 to 3389 (RDP) in OtherGroup"]
+    assert sorted(s.finding.message for s in report.suppressed) == [
+        "Ingress from 0.0.0.0/0 to 22 (SSH) in JumpGroup",
+        "Ingress from 0.0.0.0/0 to 22 (SSH) in OtherGroup",
+    ]
+    assert report.notices == []
+
+
+EOL = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  LatestAmiId:
+    Type: AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>
+    Default: /aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2
+Resources:
+  Web:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: !Ref LatestAmiId
+  Batch:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData:
+        ImageId: "{{resolve:ssm:/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2}}"
+"""
+
+
+def test_an_end_of_life_image_parameter_is_pointed_at_a_maintained_one(tmp_path: Path) -> None:
+    """An SSM parameter's default, and a `{{resolve:ssm:…}}` reference, are rewritten in place (suggestions)."""
+    import datetime
+
+    (tmp_path / "t.yaml").write_text(EOL)
+    config = Config(select=frozenset({"eol-operating-system"}), as_of=datetime.date(2026, 7, 15))
+    report = scan([str(tmp_path / "t.yaml")], config)
+    assert {r.finding.resource.name for r in report.results} == {"Web", "Batch"}
+    edits = [e for r in report.results if r.patch is not None for e in r.patch.edits]
+    new, _ = apply_edits(EOL, edits)
+    assert new == EOL.replace("amzn2-ami-hvm-x86_64-gp2", "al2023-ami-kernel-default-x86_64")

@@ -100,7 +100,13 @@ def _ssm_parameters(ev: Evaluator) -> Iterator[Resource]:
     for name, node in ev.parameters.items():
         kind = parameter_type(node)
         if kind.startswith(SSM_VALUE):
-            path = ev.declared_value(name, "Default") or unknown("Default", node.entry, f"parameter {name}")
+            given = ev.declared_value(name, "Default")
+            if given is None:
+                path = unknown("Default", node.entry, f"parameter {name}")
+            elif given.via == f"parameter {name}":  # its default: the declaration's own value
+                path = Sourced(given.value, given.origin, given.key, given.span)
+            else:
+                path = given
             yield SsmParameter(name, kind, name, node.entry, (), path, unknown("value", node.entry))
 
 
