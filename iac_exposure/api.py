@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .config import Config
 from .diagnostics import Diagnostic
-from .exposures import Exposure, exposures
+from .exposures import DEFAULT_TABLE, Exposure, exposures
 from .findings import Finding
 from .model.inspector import InspectorFindings
 from .patches.render import Patch, Patcher
@@ -178,7 +178,7 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
     patcher = Patcher(loaded)
     patcher.plan(findings)
     report.results = [Result(f, patcher.patch(f)) for f in findings]
-    report.exposures = exposures(findings)
+    report.exposures = exposures(findings, config.exposure_table or DEFAULT_TABLE)
     return report
 
 

@@ -322,6 +322,12 @@ def explain(trait: str) -> None:
     click.echo(f"# {meta.id} — {meta.title}\n")
     click.echo(f"Category: {meta.category.value}. Severity: {meta.severity.value}. Fix: {meta.fix_title}.\n")
     click.echo((module.__doc__ or "").strip() + "\n")
+    from .exposures import DEFAULT_TABLE
+
+    rows = DEFAULT_TABLE.explain(meta.id)
+    if rows:
+        click.echo("## In exposures (our likelihood × impact table; configurable)")
+        click.echo("".join(f"- {row}\n" for row in rows))
 
 
 @main.command("github-review")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .exposures import ExposureTable
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +22,8 @@ class Config:
     fail_on: str = "low"  # exit 1 for findings at or above
     # the account's IMDS default; "required" silences the unset (not the explicit "optional") case
     imds_account_default: str = "no-preference"
+    # how traits rate an exposure (likelihood × impact); None: the built-in table, `exposures.DEFAULT_TABLE`
+    exposure_table: ExposureTable | None = None
     # CIDRs the user trusts: never the internet (a /0 cannot be trusted; config validation rejects it)
     trusted_cidrs: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()  # gitignore-style patterns, relative to `root`

@@ -119,6 +119,14 @@ def _validated(table: dict[str, Any], path: Path) -> Config:
         if missing:
             raise ConfigError(f"{where} vulnerabilities: no such file: {missing[0]} (relative to {root})")
         values["vulnerability_files"] = tuple(str(root / f) for f in settings.vulnerabilities)
+    if "exposures" in given:
+        from .exposures import ExposureTable
+        from .traits import by_id
+
+        try:
+            values["exposure_table"] = ExposureTable.from_mapping(settings.exposures, set(by_id()))
+        except ValueError as exc:
+            raise ConfigError(f"{where} {exc}") from None
     values["resource_ignores"] = tuple(
         ResourceIgnore(e.resource, tuple(e.paths),
                        Suppression(tuple(e.traits), e.reason.strip(), e.until, "config", shown, None))

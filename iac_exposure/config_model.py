@@ -79,3 +79,5 @@ class FileSettings(_Strict):
     vulnerabilities: list[str] = []
     per_resource_ignores: list[ResourceIgnoreSettings] = []
     suppression_reason: Literal["required", "recommended", "optional"] = "required"
+    # the exposure table (`exposures.ExposureTable.from_mapping` checks it): likelihood and impact rows
+    exposures: dict[str, Any] = {}

@@ -27,7 +27,7 @@ def write_baseline(*args: str) -> tuple[int, str]:
 @pytest.fixture
 def baselined(workdir: Path) -> Path:
     code, err = write_baseline(STACK, "--write-baseline", "baseline.json")
-    assert code == 0 and err == "Recorded 6 findings in baseline.json.\n"
+    assert code == 0 and err == "Recorded 7 findings in baseline.json.\n"
     return workdir / "baseline.json"
 
 
@@ -42,9 +42,9 @@ def test_the_file_is_versioned_readable_json_without_line_numbers(baselined: Pat
 def test_a_baselined_scan_reports_nothing_and_passes(baselined: Path) -> None:
     code, data = scan(STACK, "--baseline", "baseline.json")
     assert code == 0 and data["findings"] == [] and data["exposures"] == []
-    assert data["summary"]["baselined"] == 6 and data["stale_baseline"] == []
+    assert data["summary"]["baselined"] == 7 and data["stale_baseline"] == []
     _, out, _ = run("scan", STACK, "--baseline", "baseline.json")
-    assert out.rstrip().endswith("0 findings in 5 files (6 in the baseline)")
+    assert out.rstrip().endswith("0 findings in 5 files (7 in the baseline)")
 
 
 def test_moving_and_reformatting_code_does_not_resurface_findings(baselined: Path) -> None:
@@ -62,7 +62,7 @@ def test_moving_and_reformatting_code_does_not_resurface_findings(baselined: Pat
         compute.read_text().replace("  tags = {", "  monitoring = true\n\n  tags = {")
     )  # same block, other attribute
     code, data = scan(STACK, "--baseline", "baseline.json")
-    assert code == 0 and data["findings"] == [] and data["summary"]["baselined"] == 6
+    assert code == 0 and data["findings"] == [] and data["summary"]["baselined"] == 7
 
 
 def test_a_new_finding_on_another_resource_is_reported(baselined: Path) -> None:
@@ -71,7 +71,7 @@ def test_a_new_finding_on_another_resource_is_reported(baselined: Path) -> None:
     code, data = scan(STACK, "--baseline", "baseline.json")
     assert code == 1
     assert {f["resource"] for f in data["findings"]} == {"aws_instance.worker"}
-    assert data["summary"]["baselined"] == 6
+    assert data["summary"]["baselined"] == 7
 
 
 def test_changing_the_offending_value_is_a_new_finding_and_the_old_entry_stale(baselined: Path) -> None:
@@ -136,16 +136,16 @@ def test_a_second_identical_finding_is_not_hidden(workdir: Path) -> None:
 def test_paths_are_relative_to_the_baseline_file(baselined: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(Path(STACK))
     code, data = scan(".", "--baseline", "../../../baseline.json")
-    assert code == 0 and data["summary"]["baselined"] == 6
+    assert code == 0 and data["summary"]["baselined"] == 7
 
 
 def test_writing_replaces_the_old_baseline(baselined: Path) -> None:
     iam = Path(STACK) / "iam.tf"
     iam.write_text(iam.read_text().replace("AdministratorAccess", "ReadOnlyAccess"))
     code, err = write_baseline(STACK, "--baseline", "baseline.json", "--write-baseline", "baseline.json")
-    assert code == 0 and err == "Recorded 5 findings in baseline.json.\n"
+    assert code == 0 and err == "Recorded 6 findings in baseline.json.\n"
     _, data = scan(STACK, "--baseline", "baseline.json")
-    assert data["stale_baseline"] == [] and data["summary"]["baselined"] == 5
+    assert data["stale_baseline"] == [] and data["summary"]["baselined"] == 6
 
 
 def test_suppressed_findings_are_not_recorded(workdir: Path) -> None:
@@ -156,7 +156,7 @@ def test_suppressed_findings_are_not_recorded(workdir: Path) -> None:
         )
     )
     _, err = write_baseline(STACK, "--write-baseline", "baseline.json")
-    assert err == "Recorded 5 findings in baseline.json.\n"
+    assert err == "Recorded 6 findings in baseline.json.\n"
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,8 @@ def test_stack_findings_are_at_the_right_lines(workdir: Path) -> None:
         ("imdsv1-allowed", "aws_instance.web", f"{STACK}/compute.tf", line_of("compute.tf", 'resource "aws_instance"')),
         ("iam-admin-policy", "aws_instance.web", f"{STACK}/iam.tf", line_of("iam.tf", "AdministratorAccess")),
         ("public-ip", "aws_instance.web", f"{STACK}/network.tf", line_of("network.tf", "map_public_ip_on_launch")),
+        ("internet-reachable", "aws_instance.web", f"{STACK}/network.tf",
+         line_of("network.tf", "map_public_ip_on_launch")),  # fmt: skip
         ("remote-access-open", "aws_instance.web", f"{STACK}/security.tf", ssh),
         ("open-security-group", "aws_instance.web", f"{STACK}/security.tf", ssh),
         ("open-security-group", "aws_instance.web", f"{STACK}/security.tf", https),
@@ -92,7 +94,7 @@ def test_select_ignore_and_fail_on(workdir: Path) -> None:
     assert {f["trait"] for f in json.loads(out)["findings"]} == {"public-ip"}
     _, out, _ = run("scan", STACK, "--format", "json", "--ignore", "public-ip,imdsv1-allowed")
     assert {f["trait"] for f in json.loads(out)["findings"]} == {
-        "iam-admin-policy", "remote-access-open", "open-security-group"}  # fmt: skip
+        "iam-admin-policy", "remote-access-open", "open-security-group", "internet-reachable"}  # fmt: skip
     code, _, _ = run("scan", STACK, "--select", "public-ip", "--fail-on", "high")
     assert code == 0  # public-ip is medium
     code, _, _ = run("scan", STACK, "--select", "public-ip", "--fail-on", "medium")

@@ -201,7 +201,8 @@ def test_one_review_with_suggestions_inline_and_the_rest_in_a_table(
         ("infra/bastion.tf", None, 5, "RIGHT"),  # the instance's closing brace: two insertions before it
         ("infra/bastion.tf", 15, 17, "RIGHT"),  # the CIDR line through the new variable at the end
     ]
-    assert claims(comments[0]["body"]) == {("imdsv1-allowed", "aws_instance.bastion"), ("public-ip", "aws_instance.bastion")}  # fmt: skip
+    assert claims(comments[0]["body"]) == {("imdsv1-allowed", "aws_instance.bastion"), ("public-ip", "aws_instance.bastion"),
+                                           ("internet-reachable", "aws_instance.bastion")}  # fmt: skip
     assert claims(comments[1]["body"]) == {
         ("remote-access-open", "aws_instance.bastion"), ("open-security-group", "aws_instance.bastion")}  # fmt: skip
     assert suggestion(comments[0]["body"]) == (
@@ -212,8 +213,8 @@ def test_one_review_with_suggestions_inline_and_the_rest_in_a_table(
 
     body = posted["body"]
     assert body.startswith(MARKER)
-    assert "7 findings in the changed files" in body
-    assert "4 findings with a suggested change inline (2 comments)" in body
+    assert "8 findings in the changed files" in body
+    assert "5 findings with a suggested change inline (2 comments)" in body
     rows = [line for line in body.splitlines() if line.startswith("| high |")]
     # SSH opened on a changed line, but its patch also declares the input in bastion.tf: not one suggestion;
     # HTTPS is on a line the pull request did not touch
@@ -248,7 +249,9 @@ def test_each_suggestion_applied_clears_exactly_its_findings(
         after = {(r.finding.trait.id, r.finding.resource.address) for r in scan([comment["path"]], Config()).results}
         fixed = claims(comment["body"])
         assert fixed and fixed <= before
-        assert after == before - fixed, comment["body"]
+        # cutting any link of a path (the open CIDR here) also clears the reachability it made
+        cut = {k for k in before - fixed - after if k[0] == "internet-reachable"}
+        assert after == before - fixed - cut, comment["body"]
 
 
 def test_a_rerun_updates_the_review_instead_of_duplicating_it(
@@ -266,7 +269,7 @@ def test_a_rerun_updates_the_review_instead_of_duplicating_it(
     assert code == 0 and f"updated review {first['id']}" in out
     put = github.writes()[-1]
     assert (put.method, put.path) == ("PUT", f"/repos/{REPO}/pulls/{NUMBER}/reviews/{first['id']}")
-    assert put.body["body"].startswith(MARKER) and "7 findings" in put.body["body"]
+    assert put.body["body"].startswith(MARKER) and "8 findings" in put.body["body"]
     assert len(github.pr.reviews) == 1 and len(github.pr.comments) == 2
 
     github.pr.comments[0]["line"] = None  # GitHub outdated this comment: the suggestion is posted again
@@ -512,5 +515,6 @@ def test_the_repository_config_file_governs_the_review(checkout: tuple[Path, Pul
     assert review(github)[0] == 0
     posted = github.writes()[0].body
     assert [claims(c["body"]) for c in posted["comments"]] == [
+        {("internet-reachable", "aws_instance.bastion")},  # its public IP, now alone in that suggestion
         {("remote-access-open", "aws_instance.bastion"), ("open-security-group", "aws_instance.bastion")}]  # fmt: skip
-    assert "5 findings in the changed files" in posted["body"]
+    assert "6 findings in the changed files" in posted["body"]

@@ -98,7 +98,7 @@ def test_sarif_fixes_rewrite_files_as_the_patches_do(workdir: Path, tmp_path_fac
     report = scan([STACK], Config())
     log = sarif.to_dict(report)
     with_fixes = [(r, res) for r, res in zip(report.results, log["runs"][0]["results"]) if "fixes" in res]
-    assert len(with_fixes) == len(report.results) == 6
+    assert len(with_fixes) == len(report.results) == 7
     for result, sarif_result in with_fixes:
         assert result.patch is not None and result.patch.diff
         applied = tmp_path_factory.mktemp("git-apply")
@@ -151,13 +151,13 @@ def test_github_annotations_name_file_and_lines(workdir: Path) -> None:
     assert "::error file=fixtures/terraform/stack/security.tf,line=11,endLine=11," \
            "title=remote-access-open (high)%3A aws_instance.web::Ingress from 0.0.0.0/0 to 22 (SSH)" in "\n".join(lines)  # fmt: skip
     assert sum(line.startswith("::warning ") for line in lines) == 1  # public-ip is medium
-    assert lines[-1] == "iac-exposure: 6 findings in 5 file(s)"
+    assert lines[-1] == "iac-exposure: 7 findings in 5 file(s)"
 
 
 def test_gitlab_code_quality_fields(workdir: Path) -> None:
     report = _stack_with_broken_file(workdir)
     issues = json.loads(gitlab.render(report))
-    assert len(issues) == len(report.results) + len(report.diagnostics) == 7
+    assert len(issues) == len(report.results) + len(report.diagnostics) == 8
     for issue in issues:
         assert {"description", "check_name", "fingerprint", "severity", "location"} <= set(issue)
         assert issue["severity"] in ("info", "minor", "major", "critical", "blocker")
@@ -170,7 +170,7 @@ def test_junit_reads_back_in_a_junit_parser(workdir: Path, tmp_path: Path) -> No
     report = _stack_with_broken_file(workdir)
     (tmp_path / "report.xml").write_text(junit.render(report))
     xml = JUnitXml.fromfile(str(tmp_path / "report.xml"))
-    assert (xml.tests, xml.failures, xml.errors) == (7, 6, 1)
+    assert (xml.tests, xml.failures, xml.errors) == (8, 7, 1)
     cases = [case for suite in xml for case in suite]
     failures = [res for case in cases for res in case.result if isinstance(res, Failure)]
     errors = [res for case in cases for res in case.result if isinstance(res, Error)]
@@ -191,9 +191,9 @@ def test_junit_strips_characters_xml_cannot_carry() -> None:
 
 def test_markdown_collapses_each_finding_with_its_diff(workdir: Path) -> None:
     out = markdown.render(scan([STACK], Config()))
-    assert out.count("<details>") == out.count("</details>") == 6
-    assert out.count("```diff\n--- a/") == 6
-    assert "| critical | 1 | 0 |" in out and "| high | 0 | 5 |" in out
+    assert out.count("<details>") == out.count("</details>") == 7
+    assert out.count("```diff\n--- a/") == 7
+    assert "| critical | 1 | 0 |" in out and "| high | 0 | 6 |" in out
 
 
 def test_markdown_without_findings() -> None:

@@ -81,6 +81,13 @@ def expected(workdir: Path) -> set[tuple[object, ...]]:
             f"{EXAMPLE}/modules/network/vpc.tf",
             line_of(workdir, f"{EXAMPLE}/modules/network/vpc.tf", "map_public_ip_on_launch"),
         ),
+        (  # the public IP is the cheapest link of its path from the internet
+            "internet-reachable",
+            INSTANCE,
+            "module.network.aws_subnet.public",
+            f"{EXAMPLE}/modules/network/vpc.tf",
+            line_of(workdir, f"{EXAMPLE}/modules/network/vpc.tf", "map_public_ip_on_launch"),
+        ),
     }
 
 

@@ -7,9 +7,12 @@ from enum import Enum
 from typing import Any
 
 from ..source import Span
-from .values import Sourced
+from .values import Origin, Sourced
 
 AnySourced = Sourced[Any]
+
+# A field added after the first adapters were written: DEFAULT and located nowhere until an adapter fills it.
+UNSET: AnySourced = Sourced(None, Origin.DEFAULT, "", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,8 @@ class LaunchSettings:
     iam_instance_profile: AnySourced  # name/ARN/Ref
     image_id: AnySourced
     existing_primary_interface: bool  # eth0 is an existing ENI: never an auto-assigned public IP
+    # IPv6 addresses of the primary interface: a count (int) or the addresses (tuple); DEFAULT: the subnet decides
+    ipv6_addresses: AnySourced = UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,8 @@ class AutoScalingGroup(Resource):
     launch_templates: tuple[AnySourced, ...]  # LaunchTemplate refs (plain and mixed instances policy)
     launch_configuration: AnySourced
     subnets: AnySourced  # vpc_zone_identifier / VPCZoneIdentifier
+    target_groups: AnySourced = UNSET  # tuple of TargetGroup refs/ARNs its instances register with
+    load_balancers: AnySourced = UNSET  # tuple of classic LoadBalancer refs/names
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +120,7 @@ class NetworkAclEntry(Resource):
 class NetworkAcl(Resource):
     is_default: bool
     subnets: AnySourced  # tuple of subnet refs
+    vpc: AnySourced = UNSET  # its VPC; for a default ACL, the VPC whose subnets without an association use it
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +134,7 @@ class Subnet(Resource):
     map_public_ip_on_launch: AnySourced
     is_default: bool  # a default subnet of the default VPC
     vpc: AnySourced
+    assign_ipv6_address_on_creation: AnySourced = UNSET  # bool; DEFAULT False
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +199,172 @@ class IamRole(Resource):
 @dataclass(frozen=True, slots=True)
 class InstanceProfile(Resource):
     role: AnySourced
+
+
+# -- network paths: VPCs, routing, gateways ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Vpc(Resource):
+    cidr_block: AnySourced  # primary IPv4 CIDR; the default VPC's is DEFAULT 172.31.0.0/16
+    ipv6_cidr_block: AnySourced  # DEFAULT None when it has none; UNKNOWN when Amazon assigns it
+    is_default: bool  # the region's default VPC: public default subnets, an IGW, main route 0.0.0.0/0 → IGW
+
+
+@dataclass(frozen=True, slots=True)
+class VpcCidrAssociation(Resource):
+    """A further IPv4 or IPv6 CIDR block of a VPC."""
+
+    vpc: AnySourced
+    cidr_block: AnySourced
+    ipv6: bool  # an IPv6 block (its value may be unknown: Amazon-provided or from an IPAM pool)
+
+
+class RouteTarget(str, Enum):
+    """Where a route sends traffic, by the attribute that names the target."""
+
+    GATEWAY = "gateway"  # an internet gateway or a virtual private gateway (`gateway_id`/`GatewayId`), or "local"
+    NAT_GATEWAY = "nat gateway"
+    EGRESS_ONLY_GATEWAY = "egress-only internet gateway"
+    PEERING = "vpc peering connection"
+    OTHER = "other"  # transit gateway, network interface, VPC endpoint, carrier/local gateway, core network
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable(Resource):
+    vpc: AnySourced
+    main: bool  # it is the VPC's main route table (Terraform `aws_default_route_table` adopts it)
+    propagating_vpn_gateways: AnySourced = UNSET  # tuple of VpnGateway refs whose routes it receives
+
+
+@dataclass(frozen=True, slots=True)
+class Route(Resource):
+    """One route, inline in its table or standalone."""
+
+    route_table: AnySourced
+    destination: AnySourced  # IPv4/IPv6 CIDR (or a Ref to a VPC's `cidr_block`); UNKNOWN for a prefix list
+    target: AnySourced  # Ref/id of the target; "local" for the VPC's own range
+    target_kind: RouteTarget
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTableAssociation(Resource):
+    route_table: AnySourced
+    subnet: AnySourced  # DEFAULT for an edge (gateway) association, which routes no subnet
+
+
+@dataclass(frozen=True, slots=True)
+class MainRouteTableAssociation(Resource):
+    """Makes a route table the main one of its VPC: subnets without an association use it."""
+
+    vpc: AnySourced
+    route_table: AnySourced
+
+
+@dataclass(frozen=True, slots=True)
+class InternetGateway(Resource):
+    vpc: AnySourced  # DEFAULT when a GatewayAttachment attaches it (or nothing does: then it is detached)
+
+
+@dataclass(frozen=True, slots=True)
+class EgressOnlyInternetGateway(Resource):
+    """Outbound-only IPv6: never makes an instance reachable."""
+
+    vpc: AnySourced
+
+
+@dataclass(frozen=True, slots=True)
+class NatGateway(Resource):
+    """Outbound only: never makes an instance reachable."""
+
+    subnet: AnySourced
+
+
+@dataclass(frozen=True, slots=True)
+class VpnGateway(Resource):
+    vpc: AnySourced  # DEFAULT when a GatewayAttachment attaches it
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayAttachment(Resource):
+    """An internet gateway or virtual private gateway attached to a VPC by a resource of its own."""
+
+    vpc: AnySourced
+    gateway: AnySourced  # InternetGateway or VpnGateway ref/id
+
+
+@dataclass(frozen=True, slots=True)
+class VpnGatewayRoutePropagation(Resource):
+    """Route tables that receive the routes a virtual private gateway learns (its VPN connections' ranges)."""
+
+    vpn_gateway: AnySourced
+    route_tables: AnySourced  # tuple of RouteTable refs
+
+
+@dataclass(frozen=True, slots=True)
+class VpnConnection(Resource):
+    vpn_gateway: AnySourced
+    static_routes_only: AnySourced  # bool; DEFAULT False: BGP, so the ranges it propagates are not in the code
+
+
+@dataclass(frozen=True, slots=True)
+class VpnConnectionRoute(Resource):
+    """A static route of a VPN connection: a range on the far side that the gateway propagates."""
+
+    vpn_connection: AnySourced
+    destination: AnySourced
+
+
+@dataclass(frozen=True, slots=True)
+class VpcPeeringConnection(Resource):
+    vpc: AnySourced  # requester
+    peer_vpc: AnySourced  # accepter (an id when it is in another account or region)
+
+
+# -- load balancers ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoadBalancer(Resource):
+    """An application, network, gateway or classic load balancer."""
+
+    internal: AnySourced  # bool read from the source; DEFAULT False: internet-facing
+    internal_literal: Any  # what to write into `internal`'s place to make it internal (TF True, CFN "internal")
+    load_balancer_type: AnySourced  # "application" (default) | "network" | "gateway" | "classic"
+    security_groups: AnySourced  # tuple of SecurityGroup refs/ids
+    subnets: AnySourced  # tuple of Subnet refs/ids (DEFAULT: a classic load balancer in the default VPC)
+    instances: AnySourced  # classic: tuple of registered Instance refs/ids
+
+
+@dataclass(frozen=True, slots=True)
+class Listener(Resource):
+    load_balancer: AnySourced
+    port: AnySourced
+    protocol: AnySourced  # as written: "HTTPS", "TCP", "https" …
+    certificate: AnySourced  # DEFAULT None when it has none
+    target_groups: tuple[AnySourced, ...]  # the target groups its default actions forward to
+    instance_port: AnySourced = UNSET  # classic: the port it forwards to on the registered instances
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerRule(Resource):
+    listener: AnySourced
+    target_groups: tuple[AnySourced, ...]  # the target groups its actions forward to
+
+
+@dataclass(frozen=True, slots=True)
+class TargetGroup(Resource):
+    target_type: AnySourced  # "instance" (default) | "ip" | "lambda" | "alb"
+    port: AnySourced
+    protocol: AnySourced
+
+
+@dataclass(frozen=True, slots=True)
+class TargetAttachment(Resource):
+    """Registers a target with a target group or a classic load balancer: an instance or an auto scaling group."""
+
+    target_group: AnySourced  # TargetGroup, or classic LoadBalancer, ref/ARN/name
+    target: AnySourced  # Instance or AutoScalingGroup ref/id/name
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, TypeVar
 
 from .aws import (
@@ -20,6 +21,7 @@ from .aws import (
     LaunchConfiguration,
     LaunchSettings,
     LaunchTemplate,
+    LoadBalancer,
     ManagedPolicy,
     MetadataOptions,
     NetworkAcl,
@@ -34,6 +36,7 @@ from .aws import (
     Subnet,
 )
 from .inspector import InspectorFinding, InspectorFindings
+from .network import NetworkLinks
 from .values import Origin, Ref, Sourced, unknown
 
 R = TypeVar("R", bound=Resource)
@@ -150,7 +153,15 @@ class Model:
             for address in other.references:
                 self.referenced_by_others.add(address)
                 self.referenced_by_others.update(r.address for r in self.addressed(address))
+        for lb in self.of_type(LoadBalancer):  # a group guarding a load balancer is not an EC2 exposure
+            for group in self.resolve_all(lb.security_groups, SecurityGroup)[0]:
+                self.referenced_by_others.add(group.address)
         self.compute: tuple[Compute, ...] = tuple(self._link_compute())
+
+    @cached_property
+    def network(self) -> NetworkLinks:
+        """Routes, gateways, network ACLs and load balancer paths, resolved on first use."""
+        return NetworkLinks(self)
 
     # -- lookups -------------------------------------------------------------------------------------
 
@@ -407,4 +418,5 @@ def _inherit(own: LaunchSettings, base: LaunchSettings | None) -> LaunchSettings
         image_id=pick(own.image_id, base.image_id if base else None),
         existing_primary_interface=own.existing_primary_interface
         or (base.existing_primary_interface if base else False),
+        ipv6_addresses=pick(own.ipv6_addresses, base.ipv6_addresses if base else None),
     )

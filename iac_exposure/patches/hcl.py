@@ -6,12 +6,14 @@ import json
 import re
 from typing import Any
 
+from ..model.aws import SecurityGroupRule
 from ..model.values import Origin, Sourced
 from ..source import SourceFile, Span
 from .edits import Edit
 from .remedies import (
     Action,
     NewInput,
+    ReferenceOwnGroup,
     RemoveBlock,
     RemoveItem,
     ReplaceItem,
@@ -145,6 +147,8 @@ def edits(action: Action, ctx: PatchContext) -> list[Edit]:
         if action.target.span is None:
             raise Unpatchable("the block has no location in a file")
         return [_remove_block(action.target.span, siblings, _local_address(action.target.address))]
+    if isinstance(action, ReferenceOwnGroup):
+        return _reference_own_group(action)
     if isinstance(action, UseParameter):
         return _use_parameter(action, ctx)
     raise Unpatchable(f"no HCL writer for {type(action).__name__}")
@@ -439,3 +443,89 @@ def _remove_lines(span: Span, comments: bool = True) -> Edit:
     elif before_blank and start > 0 and (next_line.startswith("}") or end >= len(text)):
         start = file.line_start(start - 1)  # the last block of its parent or file: no blank line left
     return Edit(file, start, end, "")
+
+
+def _reference_own_group(action: ReferenceOwnGroup) -> list[Edit]:
+    """`cidr_blocks = [X]` → `self = true` (keeping the `=` column); `cidr_ipv4 = X` →
+    `referenced_security_group_id = <the rule's security_group_id>` for the one-source-per-rule resources."""
+    rule = action.rule
+    span = _in_rule(action.target, rule)
+    file, text = span.file, span.file.text
+    if rule.type in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        line_start = file.line_start(span.start)
+        head = re.match(r"[ \t]*([A-Za-z_][\w-]*)[ \t]*=[ \t]*$", text[line_start : span.start])
+        if head is None:
+            raise Unpatchable("the CIDR is not written as its own attribute")
+        group = _in_rule(rule.security_group, rule)
+        return [Edit(file, line_start + head.start(1), span.end, f"referenced_security_group_id = {group.text}")]
+    listed = _list_attribute(span)
+    if listed is None:
+        raise Unpatchable("the CIDR is not written in a list of the rule")
+    name_start, eq_col, list_end, only = listed
+    if rule.type == "aws_security_group_rule" and (len(rule.cidrs) > 1 or rule.sources):
+        raise Unpatchable("`self` cannot be combined with other sources in aws_security_group_rule: "
+                          "move them to a rule of their own first")  # fmt: skip
+    self_attr = "self" + " " * max(1, eq_col - name_start - len("self")) + "= true"
+    if only and rule.self_reference:
+        line_start, line_end = file.line_start(name_start), text.find("\n", list_end)
+        return [Edit(file, line_start, len(text) if line_end == -1 else line_end + 1, "")]
+    if only:
+        return [Edit(file, name_start, list_end, self_attr)]
+    edits = [_remove_item(span)]
+    if not rule.self_reference:
+        nl = newline(file)
+        line_end = text.find(nl, list_end)
+        at = len(text) if line_end == -1 else line_end
+        edits.append(Edit(file, at, at, nl + text[file.line_start(name_start) : name_start] + self_attr))
+    return edits
+
+
+def _in_rule(value: AnySourced, rule: SecurityGroupRule) -> Span:
+    """The text of a value written in the rule itself: the rule is rewritten there even when the value came
+    through a reference (a plan's substituted CIDR); a value set elsewhere (a variable's default) is not."""
+    span, outer = value.span, rule.span
+    if (
+        span is None
+        or outer is None
+        or span.file is not outer.file
+        or not outer.start <= span.start <= span.end <= outer.end
+    ):
+        raise Unpatchable(f"the value comes from {value.via or 'elsewhere'}; change it where it is set")
+    return span
+
+
+def _list_attribute(element: Span) -> tuple[int, int, int, bool] | None:
+    """For an element of `name = [ … ]`: (start of name, offset of `=`, end of the list, is it the only element)."""
+    text = element.file.text
+    depth, i = 0, element.start - 1
+    while i >= 0:
+        ch = text[i]
+        if ch in ")]}":
+            depth += 1
+        elif ch in "([{":
+            if depth == 0:
+                break
+            depth -= 1
+        i -= 1
+    if i < 0 or text[i] != "[":
+        return None
+    line_start = element.file.line_start(i)
+    head = re.match(r"[ \t]*([A-Za-z_][\w-]*)([ \t]*)=[ \t]*$", text[line_start:i])
+    if head is None:
+        return None
+    depth, j = 0, element.end
+    while j < len(text):
+        ch = text[j]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        j += 1
+    if j >= len(text) or text[j] != "]":
+        return None
+    rest = text[i + 1 : element.start] + text[element.end : j]
+    rest = re.sub(r"(#|//)[^\n]*", "", rest)
+    only = rest.replace(",", "").strip() == ""
+    return line_start + head.start(1), line_start + head.end(2), j + 1, only

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..findings import Applicability
-from ..model.aws import Resource
+from ..model.aws import Resource, SecurityGroupRule
 from ..model.values import Sourced
 
 AnySourced = Sourced[Any]
@@ -58,6 +58,18 @@ class RemoveBlock:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceOwnGroup:
+    """Admit the rule's own security group (its members) instead of one CIDR source of the rule.
+
+    A writer removes the CIDR and makes the rule self-referencing in the form the rule's resource takes
+    (Terraform `self = true`, or `referenced_security_group_id`; CloudFormation `SourceSecurityGroupId`).
+    """
+
+    target: AnySourced  # the CIDR element
+    rule: SecurityGroupRule
+
+
+@dataclass(frozen=True, slots=True)
 class UseParameter:
     """Launch from the image an SSM public parameter names (`/aws/service/…`, kept current by its publisher).
 
@@ -72,7 +84,7 @@ class UseParameter:
     current: AnySourced | None  # the parameter path in use, when there is one to rewrite
 
 
-Action = SetValue | ReplaceWithInput | ReplaceItem | RemoveItem | RemoveBlock | UseParameter
+Action = SetValue | ReplaceWithInput | ReplaceItem | RemoveItem | RemoveBlock | ReferenceOwnGroup | UseParameter
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,7 @@ def to_dict(report: Report, show_suppressed: bool = False) -> dict[str, Any]:
                 "likelihood": e.likelihood,
                 "impact": e.impact,
                 "traits": list(e.traits),
+                "categories": {category: list(traits) for category, traits in e.categories},
             }
             for e in report.exposures
         ],

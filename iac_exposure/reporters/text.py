@@ -1,4 +1,5 @@
-"""Text for people: grouped by file, `file:line`, trait, message, and the patch under it."""
+"""Text for people: the exposures, most severe first; then the findings grouped by file (`file:line`, trait,
+message, the path as evidence, and the patch under it)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,15 @@ def render(report: Report, colour: bool = False, show_patches: bool = True, show
         return f"{code}{text}{_RESET}" if colour else text
 
     out: list[str] = []
+    if report.exposures:
+        out.append(c(_BOLD, "Exposures, most severe first"))
+        for e in report.exposures:
+            out.append(
+                f"  {c(_COLOURS[e.severity], e.severity.value.upper())}  {c(_BOLD, e.resource)}  "
+                f"(likelihood {e.likelihood}, impact {e.impact})"
+            )
+            out.append("    " + "; ".join(f"{category}: {', '.join(traits)}" for category, traits in e.categories))
+        out.append("")
     for file, results in sorted(group_by_file(report).items()):
         out.append(c(_BOLD, file))
         for result in results:
@@ -78,14 +88,6 @@ def render(report: Report, colour: bool = False, show_patches: bool = True, show
         out.append(c(_BOLD, "Stale baseline entries") + " (no longer found; refresh with --write-baseline)")
         for entry in report.stale:
             out.append(f"  {entry.file}  {entry.trait}  {entry.resource}: {entry.message}")
-        out.append("")
-    if report.exposures:
-        out.append(c(_BOLD, "Exposures"))
-        for e in report.exposures:
-            out.append(
-                f"  {c(_COLOURS[e.severity], e.severity.value.upper())}  {e.resource}  "
-                f"(likelihood {e.likelihood}, impact {e.impact}): {', '.join(e.traits)}"
-            )
         out.append("")
     n = len(report.results)
     summary = (

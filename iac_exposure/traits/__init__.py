@@ -13,11 +13,13 @@ from . import (
     iam_admin_policy,
     iam_service_admin_policy,
     imdsv1_allowed,
+    internet_reachable,
     network_exploitable_cve,
     open_security_group,
     public_ip,
     remote_access_open,
     software_cve,
+    vpc_reachable,
 )
 
 TRAITS: tuple[ModuleType, ...] = (
@@ -27,6 +29,8 @@ TRAITS: tuple[ModuleType, ...] = (
     remote_access_open,
     open_security_group,
     public_ip,
+    internet_reachable,
+    vpc_reachable,
     network_exploitable_cve,
     software_cve,
     eol_operating_system,

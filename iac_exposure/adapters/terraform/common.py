@@ -96,6 +96,15 @@ class ResourceBlock:
         return tuple(found)
 
 
+def first_set(block: BlockReader, *names: str) -> AnySourced:
+    """The first of several alternative attributes that is set (`id` or `name`)."""
+    for name in names:
+        value = block.get(name)
+        if value.origin is not Origin.DEFAULT:
+            return value
+    return block.get(names[0])
+
+
 def as_list(value: AnySourced) -> AnySourced:
     """A single reference as a one-element list, so links are read the same way as list attributes."""
     if value.origin is Origin.EXPLICIT and value.value is not None and not isinstance(value.value, tuple):

@@ -17,7 +17,7 @@ from ...model.aws import (
     Resource,
 )
 from ...model.values import Origin, Sourced, default
-from .common import BlockReader, ResourceBlock, as_list, join_lists
+from .common import BlockReader, ResourceBlock, as_list, first_set, join_lists
 
 AnySourced = Sourced[Any]
 
@@ -25,15 +25,6 @@ AnySourced = Sourced[Any]
 def _metadata(block: BlockReader, tokens_default: str | None = None) -> MetadataOptions:
     md = block.nested("metadata_options")
     return MetadataOptions(http_tokens=md.get("http_tokens", tokens_default), http_endpoint=md.get("http_endpoint"))
-
-
-def _first_either(block: BlockReader, *names: str) -> AnySourced:
-    """The first of several alternative attributes that is set (`id` or `name`)."""
-    for name in names:
-        value = block.get(name)
-        if value.origin is not Origin.DEFAULT:
-            return value
-    return block.get(names[0])
 
 
 def adapt_instance(res: ResourceBlock) -> Iterator[Resource]:
@@ -50,9 +41,10 @@ def adapt_instance(res: ResourceBlock) -> Iterator[Resource]:
         iam_instance_profile=r.get("iam_instance_profile"),
         image_id=r.get("ami"),
         existing_primary_interface=primary_eni,
+        ipv6_addresses=first_set(r, "ipv6_address_count", "ipv6_addresses"),
     )
     kind = ComputeKind.SPOT_INSTANCE_REQUEST if res.type == "aws_spot_instance_request" else ComputeKind.INSTANCE
-    template = _first_either(r.nested("launch_template"), "id", "name")
+    template = first_set(r.nested("launch_template"), "id", "name")
     yield Instance(res.address, res.type, res.name, r.span, (), kind, settings, template)
 
 
@@ -70,9 +62,10 @@ def adapt_launch_template(res: ResourceBlock) -> Iterator[Resource]:
             r.get("vpc_security_group_ids"), r.get("security_group_names"), primary.get("security_groups")
         ),
         subnets=as_list(primary.get("subnet_id")),
-        iam_instance_profile=_first_either(profile, "arn", "name"),
+        iam_instance_profile=first_set(profile, "arn", "name"),
         image_id=r.get("image_id"),
         existing_primary_interface=primary.get("network_interface_id").origin is not Origin.DEFAULT,
+        ipv6_addresses=first_set(primary, "ipv6_address_count", "ipv6_addresses"),
     )
     yield LaunchTemplate(res.address, res.type, res.name, r.span, res.aliases("name"), settings)
 
@@ -97,13 +90,13 @@ def adapt_autoscaling_group(res: ResourceBlock) -> Iterator[Resource]:
     templates: list[AnySourced] = []
     plain = r.nested("launch_template")
     if plain.present:
-        templates.append(_first_either(plain, "id", "name"))
+        templates.append(first_set(plain, "id", "name"))
     mixed = r.nested("mixed_instances_policy").nested("launch_template")
     for spec_block in [mixed.nested("launch_template_specification")] + [
         o.nested("launch_template_specification") for o in mixed.all("override")
     ]:
         if spec_block.present:
-            templates.append(_first_either(spec_block, "launch_template_id", "launch_template_name"))
+            templates.append(first_set(spec_block, "launch_template_id", "launch_template_name"))
     yield AutoScalingGroup(
         res.address,
         res.type,
@@ -113,6 +106,8 @@ def adapt_autoscaling_group(res: ResourceBlock) -> Iterator[Resource]:
         tuple(templates),
         r.get("launch_configuration"),
         as_list(r.get("vpc_zone_identifier")),
+        target_groups=as_list(r.get("target_group_arns")),
+        load_balancers=as_list(r.get("load_balancers")),
     )
 
 

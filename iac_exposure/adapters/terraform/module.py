@@ -33,10 +33,28 @@ from .ec2 import (
     adapt_launch_configuration,
     adapt_launch_template,
 )
+from .elb import (
+    adapt_listener,
+    adapt_listener_rule,
+    adapt_load_balancer,
+    adapt_target_attachment,
+    adapt_target_group,
+)
 from .evaluator import MAX_INSTANCES, Budget, Evaluator, Scope, key_suffix, with_via
 from .iam import adapt_instance_profile, adapt_policy, adapt_policy_attachment, adapt_role, adapt_role_policy
 from .inputs import Type, convert, parse_type
 from .policy_document import policy_document
+from .routing import (
+    adapt_gateway,
+    adapt_gateway_attachment,
+    adapt_peering,
+    adapt_route,
+    adapt_route_table,
+    adapt_route_table_association,
+    adapt_vpc,
+    adapt_vpc_cidr_association,
+    adapt_vpn,
+)
 from .vpc import (
     adapt_network_acl,
     adapt_network_acl_association,
@@ -76,6 +94,39 @@ ADAPTERS: dict[str, Adapter] = {
     "aws_iam_role_policy_attachment": adapt_policy_attachment,
     "aws_iam_policy_attachment": adapt_policy_attachment,
     "aws_iam_role_policy_attachments_exclusive": adapt_policy_attachment,
+    "aws_vpc": adapt_vpc,
+    "aws_default_vpc": adapt_vpc,
+    "aws_vpc_ipv4_cidr_block_association": adapt_vpc_cidr_association,
+    "aws_vpc_ipv6_cidr_block_association": adapt_vpc_cidr_association,
+    "aws_route_table": adapt_route_table,
+    "aws_default_route_table": adapt_route_table,
+    "aws_route": adapt_route,
+    "aws_route_table_association": adapt_route_table_association,
+    "aws_main_route_table_association": adapt_route_table_association,
+    "aws_internet_gateway": adapt_gateway,
+    "aws_egress_only_internet_gateway": adapt_gateway,
+    "aws_nat_gateway": adapt_gateway,
+    "aws_vpn_gateway": adapt_gateway,
+    "aws_internet_gateway_attachment": adapt_gateway_attachment,
+    "aws_vpn_gateway_attachment": adapt_gateway_attachment,
+    "aws_vpn_gateway_route_propagation": adapt_vpn,
+    "aws_vpn_connection": adapt_vpn,
+    "aws_vpn_connection_route": adapt_vpn,
+    "aws_vpc_peering_connection": adapt_peering,
+    "aws_lb": adapt_load_balancer,
+    "aws_alb": adapt_load_balancer,
+    "aws_elb": adapt_load_balancer,
+    "aws_lb_listener": adapt_listener,
+    "aws_alb_listener": adapt_listener,
+    "aws_lb_listener_rule": adapt_listener_rule,
+    "aws_alb_listener_rule": adapt_listener_rule,
+    "aws_lb_target_group": adapt_target_group,
+    "aws_alb_target_group": adapt_target_group,
+    "aws_lb_target_group_attachment": adapt_target_attachment,
+    "aws_alb_target_group_attachment": adapt_target_attachment,
+    "aws_elb_attachment": adapt_target_attachment,
+    "aws_autoscaling_attachment": adapt_target_attachment,
+    "aws_autoscaling_traffic_source_attachment": adapt_target_attachment,
 }
 
 # data sources the model reads (addresses `data.TYPE.NAME`, as references spell them)

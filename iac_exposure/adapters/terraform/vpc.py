@@ -108,7 +108,9 @@ def adapt_vpc_security_group_rule(res: ResourceBlock) -> Iterator[Resource]:
 def adapt_network_acl(res: ResourceBlock) -> Iterator[Resource]:
     r = res.reader
     is_default = res.type == "aws_default_network_acl"
-    yield NetworkAcl(res.address, res.type, res.name, r.span, (), is_default, r.get("subnet_ids"))
+    # the default ACL is named by `aws_vpc.x.default_network_acl_id`: a Ref to its VPC
+    vpc = r.get("default_network_acl_id") if is_default else r.get("vpc_id")
+    yield NetworkAcl(res.address, res.type, res.name, r.span, (), is_default, r.get("subnet_ids"), vpc)
     acl_ref = Sourced(Ref(res.address), Origin.EXPLICIT, "network_acl_id", r.span)
     for direction in ("ingress", "egress"):
         for i, rule in enumerate(r.all(direction)):
@@ -166,4 +168,5 @@ def adapt_subnet(res: ResourceBlock) -> Iterator[Resource]:
     is_default = res.type == "aws_default_subnet"
     # default subnets of the default VPC assign public IPs unless told otherwise
     public = r.get_bool("map_public_ip_on_launch", is_default)
-    yield Subnet(res.address, res.type, res.name, r.span, (), public, is_default, r.get("vpc_id"))
+    ipv6 = r.get_bool("assign_ipv6_address_on_creation", False)
+    yield Subnet(res.address, res.type, res.name, r.span, (), public, is_default, r.get("vpc_id"), ipv6)

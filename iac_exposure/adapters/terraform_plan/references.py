@@ -22,8 +22,9 @@ _MAX_DEPTH = 32
 _RESOURCE = re.compile(r'((?:data\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)((?:\[(?:[0-9]+|"(?:[^"\\]|\\.)*")\])?)')
 _MODULE = re.compile(r'module\.([A-Za-z_][\w-]*)(?:\[(?:[0-9]+|"(?:[^"\\]|\\.)*")\])?(?:\.([A-Za-z_][\w-]*))?')
 _SELECTORS = ("count", "each")
-# what identifies a resource; any other attribute (`aws_ssm_parameter.x.value`) is a value, not a link
-LINK_ATTRIBUTES = frozenset({"", "id", "arn", "name"})
+# what identifies a resource; any other attribute (`aws_ssm_parameter.x.value`) is a value, not a link.
+# A VPC's default route table / network ACL id names what the VPC adopts: the model links it to the VPC.
+LINK_ATTRIBUTES = frozenset({"", "id", "arn", "name", "default_route_table_id", "default_network_acl_id"})
 _IGNORED = ("path", "terraform", "self")
 
 
