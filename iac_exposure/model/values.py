@@ -79,3 +79,23 @@ def default(key: str, block: Span | None, *missing: str, value: Any = None) -> S
 
 def unknown(key: str, span: Span | None, via: str | None = None) -> Sourced[Any]:
     return Sourced(None, Origin.UNKNOWN, key, span, (), via)
+
+
+def as_list(value: Sourced[Any]) -> Sourced[Any]:
+    """A single reference as a one-element list, so links are read the same way as lists."""
+    if value.origin is Origin.EXPLICIT and value.value is not None and not isinstance(value.value, tuple):
+        return Sourced((value,), value.origin, value.key, value.span, value.missing, value.via)
+    return value
+
+
+def join_lists(*values: Sourced[Any]) -> Sourced[Any]:
+    """Several list attributes or properties naming the same kind of thing (group ids and names) read as one."""
+    present = [v for v in values if v.origin is not Origin.DEFAULT]
+    if not present:
+        return values[0]
+    if len(present) == 1:
+        return as_list(present[0])
+    if any(v.origin is Origin.UNKNOWN for v in present):
+        return Sourced(None, Origin.UNKNOWN, present[0].key, present[0].span)
+    items = tuple(item for v in present for item in as_list(v).items())
+    return Sourced(items, Origin.EXPLICIT, present[0].key, present[0].span)

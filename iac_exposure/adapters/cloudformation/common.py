@@ -95,23 +95,3 @@ class ResourceEntry:
             if value.explicit and isinstance(value.value, str):
                 found.append(value.value)
         return tuple(found)
-
-
-def as_list(value: AnySourced) -> AnySourced:
-    """A single reference as a one-element list, so links are read the same way as list properties."""
-    if value.origin is Origin.EXPLICIT and value.value is not None and not isinstance(value.value, tuple):
-        return Sourced((value,), value.origin, value.key, value.span, value.missing, value.via)
-    return value
-
-
-def join_lists(*values: AnySourced) -> AnySourced:
-    """Several list properties naming the same kind of thing (group ids and names) read as one."""
-    present = [v for v in values if v.origin is not Origin.DEFAULT]
-    if not present:
-        return values[0]
-    if len(present) == 1:
-        return as_list(present[0])
-    if any(v.origin is Origin.UNKNOWN for v in present):
-        return Sourced(None, Origin.UNKNOWN, present[0].key, present[0].span)
-    items = tuple(item for v in present for item in as_list(v).items())
-    return Sourced(items, Origin.EXPLICIT, present[0].key, present[0].span)

@@ -16,8 +16,8 @@ from ...model.aws import (
     MetadataOptions,
     Resource,
 )
-from ...model.values import Origin, Sourced, default
-from .common import Block, ResourceEntry, as_list, join_lists
+from ...model.values import Origin, Sourced, as_list, default, join_lists
+from .common import Block, ResourceEntry
 
 AnySourced = Sourced[Any]
 

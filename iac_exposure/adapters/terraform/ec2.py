@@ -16,8 +16,8 @@ from ...model.aws import (
     MetadataOptions,
     Resource,
 )
-from ...model.values import Origin, Sourced, default
-from .common import BlockReader, ResourceBlock, as_list, first_set, join_lists
+from ...model.values import Origin, Sourced, as_list, default, join_lists
+from .common import BlockReader, ResourceBlock, first_set
 
 AnySourced = Sourced[Any]
 

@@ -13,8 +13,8 @@ from ...model.aws import (
     TargetAttachment,
     TargetGroup,
 )
-from ...model.values import Origin, Ref, Sourced, default
-from .common import BlockReader, ResourceBlock, first_set, join_lists
+from ...model.values import Origin, Ref, Sourced, default, join_lists
+from .common import BlockReader, ResourceBlock, first_set
 
 AnySourced = Sourced[Any]
 

@@ -13,9 +13,9 @@ from ...model.aws import (
     PolicyDocument,
     Resource,
 )
-from ...model.values import Origin, Ref, Sourced
+from ...model.values import Origin, Ref, Sourced, as_list
 from ..policy import policy_document
-from .common import ResourceBlock, as_list
+from .common import ResourceBlock
 
 
 def _document(value: Sourced[object]) -> PolicyDocument:

@@ -24,8 +24,8 @@ from ...model.aws import (
     VpnGateway,
     VpnGatewayRoutePropagation,
 )
-from ...model.values import Origin, Ref, Sourced, unknown
-from .common import BlockReader, ResourceBlock, as_list
+from ...model.values import Origin, Ref, Sourced, as_list, unknown
+from .common import BlockReader, ResourceBlock
 
 AnySourced = Sourced[Any]
 

@@ -14,8 +14,8 @@ from ...model.aws import (
     SecurityGroupRule,
     Subnet,
 )
-from ...model.values import Origin, Ref, Sourced
-from .common import BlockReader, ResourceBlock, as_list
+from ...model.values import Origin, Ref, Sourced, as_list
+from .common import BlockReader, ResourceBlock
 
 AnySourced = Sourced[Any]
 
