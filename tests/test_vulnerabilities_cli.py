@@ -179,3 +179,33 @@ def test_pydantic_is_imported_only_with_vulnerabilities(workdir: Path) -> None:
 
     assert "pydantic" not in imported()
     assert "pydantic" in imported("--vulnerabilities", "inspector.json")
+
+
+TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  App:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: ami-0123456789abcdef0
+      InstanceType: t3.micro
+      SubnetId: subnet-0a1b2c3d
+      MetadataOptions:
+        HttpTokens: required
+"""
+
+
+def test_new_user_scan_covers_a_cloudformation_instance_on_the_same_ami(workdir: Path) -> None:
+    """The CloudFormation half of the issue's scenario: the same export, an instance in a template."""
+    write_stack(workdir)
+    (workdir / "infra" / "app.yaml").write_text(TEMPLATE)
+    code, out, _ = run("scan", "infra", "--vulnerabilities", "inspector.json", "--format", "json")
+    assert code == 1
+    got = {(f["trait"], f["resource"]): f for f in json.loads(out)["findings"]}
+    for trait in ("network-exploitable-cve", "software-cve"):
+        assert (trait, "aws_launch_template.app") in got
+        finding = got[trait, "App"]
+        assert finding["resource_type"] == "AWS::EC2::Instance"
+        assert finding["location"] == {"file": "infra/app.yaml", "start_line": 6, "end_line": 6}
+    assert got["network-exploitable-cve", "App"]["evidence"][0].startswith("CVE-2024-6387 CRITICAL openssh-server")
+    assert got["software-cve", "App"]["evidence"][0].startswith("CVE-2024-1086 HIGH linux-image-aws")
