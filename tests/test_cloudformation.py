@@ -142,6 +142,7 @@ def test_stack_every_trait_at_its_line_and_the_combined_patch_applies_with_no_ne
         ("imdsv1-allowed", _line(lines, "Properties:", after="  WebServer:")),
         ("iam-admin-policy", _line(lines, "policy/AdministratorAccess")),
         ("public-ip", _line(lines, "MapPublicIpOnLaunch: true")),
+        ("internet-reachable", _line(lines, "MapPublicIpOnLaunch: true")),  # public subnet, gateway, SSH open
         ("remote-access-open", ssh),
         ("remote-access-open", rdp),
         ("open-security-group", ssh),

@@ -1,6 +1,7 @@
 """The network model is format-free: resources built the way a CloudFormation adapter fills them (logical ids,
 `Fn::GetAtt VPC.CidrBlock`, `Scheme`, gateways attached by `VPCGatewayAttachment`, target group `Targets`)
-give the same reachability as Terraform. This is the contract the CloudFormation adapters implement."""
+give the same reachability as Terraform: the contract the CloudFormation adapters implement, checked without
+them (adapters/cloudformation/routing.py and elb.py fill exactly these fields)."""
 
 from __future__ import annotations
 
@@ -105,7 +106,7 @@ def test_load_balancer_scheme_and_targets_from_cloudformation_shaped_resources()
         rule("AlbHttp", "AlbSG", "tcp", 80, 80, v("0.0.0.0/0", "CidrIp")),
         group("AppSG"),
         LoadBalancer("Alb", "AWS::ElasticLoadBalancingV2::LoadBalancer", "Alb", None, (),
-                     internal=unset("Scheme", False), internal_literal="internal",
+                     internal=unset("Scheme", "internet-facing"), internal_literal="internal",
                      load_balancer_type=unset("Type", "application"), security_groups=refs("AlbSG"),
                      subnets=refs("Public"), instances=unset("Instances")),
         Listener("Http", "AWS::ElasticLoadBalancingV2::Listener", "Http", None, (), ref("Alb"), v(80, "Port"),

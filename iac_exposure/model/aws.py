@@ -328,8 +328,8 @@ class VpcPeeringConnection(Resource):
 class LoadBalancer(Resource):
     """An application, network, gateway or classic load balancer."""
 
-    internal: AnySourced  # bool read from the source; DEFAULT False: internet-facing
-    internal_literal: Any  # what to write into `internal`'s place to make it internal (TF True, CFN "internal")
+    internal: AnySourced  # the scheme as written (TF `internal` bool, CFN `Scheme` string); DEFAULT: internet-facing
+    internal_literal: Any  # the value of `internal` that means internal (TF True, CFN "internal"): also the fix
     load_balancer_type: AnySourced  # "application" (default) | "network" | "gateway" | "classic"
     security_groups: AnySourced  # tuple of SecurityGroup refs/ids
     subnets: AnySourced  # tuple of Subnet refs/ids (DEFAULT: a classic load balancer in the default VPC)

@@ -20,6 +20,7 @@ from .edits import Edit
 from .remedies import (
     Action,
     NewInput,
+    ReferenceOwnGroup,
     RemoveBlock,
     RemoveItem,
     ReplaceItem,
@@ -243,7 +244,31 @@ def _edits(action: Action, ctx: PatchContext, style: Style) -> list[Edit]:
         return [_remove_block(action.target, ctx, style)]
     if isinstance(action, UseParameter):
         return [_use_parameter(action, ctx, style)]
+    if isinstance(action, ReferenceOwnGroup):
+        return _reference_own_group(action, ctx)
     raise Unpatchable(f"no CloudFormation writer for {type(action).__name__}")
+
+
+def _reference_own_group(action: ReferenceOwnGroup, ctx: PatchContext) -> list[Edit]:
+    """`CidrIp: X` → `SourceSecurityGroupId: <the rule's GroupId, as written>` in an AWS::EC2::SecurityGroupIngress."""
+    rule = action.rule
+    if rule.type == "AWS::EC2::SecurityGroup":
+        raise Unpatchable(
+            "a group cannot name itself in its own SecurityGroupIngress (a circular dependency): move the rule to "
+            "an AWS::EC2::SecurityGroupIngress whose SourceSecurityGroupId is the group"
+        )
+    span, group = _own_span(action.target), _own_span(rule.security_group)
+    if group.file is not span.file:
+        raise Unpatchable("the rule's group is written in another file")
+    node = tree_of(span.file, ctx).value(span).node
+    head = re.match(r"""[ \t]*(["']?)(CidrIpv?6?)\1[ \t]*:""", span.file.text[node.entry.start : span.start])
+    if node.entry == node.span or head is None:
+        raise Unpatchable("the CIDR is not written as the rule's own CidrIp")
+    key = node.entry.start + head.start(2)
+    return [
+        Edit(span.file, key, key + len(head.group(2)), "SourceSecurityGroupId"),
+        Edit(span.file, span.start, span.end, group.text),
+    ]
 
 
 def check(text: str) -> None:

@@ -108,7 +108,7 @@ def public_addresses(compute: Compute) -> Iterator[PublicAddress]:
         if assoc.value is True:
             owner = owner_of(assoc, compute)
             message = f"associate_public_ip_address is true on the {kind}"
-            reason = f"associate_public_ip_address = true on {owner.address}"
+            reason = f"{assoc.key} = true on {owner.address}"
             yield PublicAddress(owner, assoc.span, message, reason, no_public_ip(compute), None)
         return
     if assoc.origin is Origin.UNKNOWN or compute.settings.existing_primary_interface or compute.kind not in LAUNCHED:

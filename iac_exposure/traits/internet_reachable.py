@@ -268,11 +268,8 @@ def _through_load_balancers(model: Model, trusted: tuple[Network, ...]) -> Itera
         grouped[(path.target.address, path.load_balancer.address)].append(path)
     for paths in grouped.values():
         lb = paths[0].load_balancer
-        if (
-            lb.internal.origin is Origin.UNKNOWN
-            or lb.internal.value is True
-            or lb.load_balancer_type.value == "gateway"
-        ):
+        internal = lb.internal.value == lb.internal_literal
+        if lb.internal.origin is Origin.UNKNOWN or internal or lb.load_balancer_type.value == "gateway":
             continue
         front = _front_door(model, lb, paths, trusted)
         if front is not None:

@@ -67,6 +67,7 @@ def adapt_instance(res: ResourceEntry) -> Iterator[Resource]:
         iam_instance_profile=props.get("IamInstanceProfile"),
         image_id=props.get("ImageId"),
         existing_primary_interface=primary.get("NetworkInterfaceId").origin is not Origin.DEFAULT,
+        ipv6_addresses=_ipv6_addresses(props if not primary.present else primary),
     )
     template = _first_either(props.nested("LaunchTemplate"), "LaunchTemplateId", "LaunchTemplateName")
     yield Instance(res.name, res.type, res.name, res.span, (), ComputeKind.INSTANCE, settings, template)
@@ -83,7 +84,13 @@ def _template_settings(data: Block) -> LaunchSettings:
         iam_instance_profile=_first_either(profile, "Arn", "Name"),
         image_id=data.get("ImageId"),
         existing_primary_interface=primary.get("NetworkInterfaceId").origin is not Origin.DEFAULT,
+        ipv6_addresses=_ipv6_addresses(primary),
     )
+
+
+def _ipv6_addresses(block: Block) -> AnySourced:
+    """The IPv6 addresses of the primary interface: a count, or the addresses listed."""
+    return _first_either(block, "Ipv6AddressCount", "Ipv6Addresses")
 
 
 def adapt_launch_template(res: ResourceEntry) -> Iterator[Resource]:
@@ -130,6 +137,8 @@ def adapt_autoscaling_group(res: ResourceEntry) -> Iterator[Resource]:
         tuple(templates),
         props.get("LaunchConfigurationName"),
         as_list(props.get("VPCZoneIdentifier")),
+        target_groups=as_list(props.get("TargetGroupARNs")),
+        load_balancers=as_list(props.get("LoadBalancerNames")),
     )
 
 

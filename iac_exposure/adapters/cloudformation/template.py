@@ -26,8 +26,26 @@ from .ec2 import (
     adapt_launch_template,
     adapt_spot_fleet,
 )
+from .elb import (
+    adapt_classic_load_balancer,
+    adapt_listener,
+    adapt_listener_rule,
+    adapt_load_balancer,
+    adapt_target_group,
+)
 from .evaluator import SSM_VALUE, Evaluator, parameter_type
 from .iam import adapt_instance_profile, adapt_managed_policy, adapt_role, adapt_role_policy
+from .routing import (
+    adapt_gateway,
+    adapt_gateway_attachment,
+    adapt_peering,
+    adapt_route,
+    adapt_route_table,
+    adapt_route_table_association,
+    adapt_vpc,
+    adapt_vpc_cidr_block,
+    adapt_vpn,
+)
 from .vpc import (
     adapt_network_acl,
     adapt_network_acl_association,
@@ -62,6 +80,25 @@ ADAPTERS: dict[str, Adapter] = {
     "AWS::IAM::ManagedPolicy": adapt_managed_policy,
     "AWS::IAM::Policy": adapt_managed_policy,
     "AWS::IAM::RolePolicy": adapt_role_policy,
+    "AWS::EC2::VPC": adapt_vpc,
+    "AWS::EC2::VPCCidrBlock": adapt_vpc_cidr_block,
+    "AWS::EC2::RouteTable": adapt_route_table,
+    "AWS::EC2::Route": adapt_route,
+    "AWS::EC2::SubnetRouteTableAssociation": adapt_route_table_association,
+    "AWS::EC2::InternetGateway": adapt_gateway,
+    "AWS::EC2::VPNGateway": adapt_gateway,
+    "AWS::EC2::EgressOnlyInternetGateway": adapt_gateway,
+    "AWS::EC2::NatGateway": adapt_gateway,
+    "AWS::EC2::VPCGatewayAttachment": adapt_gateway_attachment,
+    "AWS::EC2::VPNGatewayRoutePropagation": adapt_vpn,
+    "AWS::EC2::VPNConnection": adapt_vpn,
+    "AWS::EC2::VPNConnectionRoute": adapt_vpn,
+    "AWS::EC2::VPCPeeringConnection": adapt_peering,
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": adapt_load_balancer,
+    "AWS::ElasticLoadBalancingV2::Listener": adapt_listener,
+    "AWS::ElasticLoadBalancingV2::ListenerRule": adapt_listener_rule,
+    "AWS::ElasticLoadBalancingV2::TargetGroup": adapt_target_group,
+    "AWS::ElasticLoadBalancing::LoadBalancer": adapt_classic_load_balancer,
 }
 
 

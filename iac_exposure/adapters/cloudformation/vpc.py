@@ -73,7 +73,7 @@ def adapt_security_group_rule(res: ResourceEntry) -> Iterator[Resource]:
 def adapt_network_acl(res: ResourceEntry) -> Iterator[Resource]:
     # subnets join a custom network ACL only by `SubnetNetworkAclAssociation`
     subnets = default("SubnetIds", res.props.span)
-    yield NetworkAcl(res.name, res.type, res.name, res.span, (), False, subnets)
+    yield NetworkAcl(res.name, res.type, res.name, res.span, (), False, subnets, res.props.get("VpcId"))
 
 
 def adapt_network_acl_entry(res: ResourceEntry) -> Iterator[Resource]:
@@ -109,4 +109,5 @@ def adapt_network_acl_association(res: ResourceEntry) -> Iterator[Resource]:
 def adapt_subnet(res: ResourceEntry) -> Iterator[Resource]:
     props = res.props
     public = props.get_bool("MapPublicIpOnLaunch", False)
-    yield Subnet(res.name, res.type, res.name, res.span, (), public, False, props.get("VpcId"))
+    ipv6 = props.get_bool("AssignIpv6AddressOnCreation", False)
+    yield Subnet(res.name, res.type, res.name, res.span, (), public, False, props.get("VpcId"), ipv6)
