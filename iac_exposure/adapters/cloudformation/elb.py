@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...model.aws import Listener, ListenerRule, LoadBalancer, Resource, TargetAttachment, TargetGroup
-from ...model.values import Origin, Ref, Sourced, default
-from .common import Block, ResourceEntry, join_lists
+from ...model.values import Origin, Ref, Sourced, default, join_lists
+from .common import Block, ResourceEntry
 
 AnySourced = Sourced[Any]
 

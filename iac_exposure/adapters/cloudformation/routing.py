@@ -23,8 +23,8 @@ from ...model.aws import (
     VpnGateway,
     VpnGatewayRoutePropagation,
 )
-from ...model.values import Origin, Sourced, default, unknown
-from .common import ResourceEntry, as_list
+from ...model.values import Origin, Sourced, as_list, default, unknown
+from .common import ResourceEntry
 
 AnySourced = Sourced[Any]
 
