@@ -201,3 +201,48 @@ def test_grammar_cache_moves_to_our_cache_dir_when_site_packages_is_read_only(
     finally:
         terraform_hcl.grammar_cache.cache_clear()
         hcl2.parser.parser.cache_clear()
+
+
+BOMB = """AWSTemplateFormatVersion: "2010-09-09"
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+Resources:
+  X:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: !Ref i
+"""
+
+
+def test_the_issue_s_hostile_directory(repo: Path) -> None:
+    """Truncated .tf, 50 MiB JSON, YAML billion laughs, link loops, a binary main.tf, one good file."""
+    (repo / "truncated.tf").write_text('resource "aws_instance" "x" {\n  ami = "ami-1"\n')
+    with open(repo / "big.json", "w") as fh:
+        fh.write('{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"X": {"Type": "AWS::EC2::Instance", ')
+        fh.write('"Properties": {"Pad": "' + "a" * (50 * 1024 * 1024) + '"}}}}')
+    (repo / "bomb.yaml").write_text(BOMB)
+    (repo / "loop").mkdir()
+    os.symlink("loop", repo / "loop" / "self")
+    os.symlink("b.tf", repo / "a.tf")
+    os.symlink("a.tf", repo / "b.tf")
+    (repo / "main.tf").write_bytes(bytes(range(256)) * 16)
+    (repo / "good").mkdir()
+    (repo / "good" / "main.tf").write_text(GOOD_SSH)
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["scan", ".", "--format", "json", "--no-cache"])
+    assert time.monotonic() - started < 30
+    data = json.loads(result.stdout)
+    assert result.exit_code == 2
+    assert {(f["trait"], f["resource"]) for f in data["findings"]} == {
+        ("remote-access-open", "aws_security_group.open"), ("open-security-group", "aws_security_group.open")}  # fmt: skip
+    assert {d["file"]: d["kind"] for d in data["diagnostics"]} == {
+        "truncated.tf": "parse-error", "big.json": "too-large", "bomb.yaml": "parse-error",
+        "a.tf": "read-error", "b.tf": "read-error", "main.tf": "binary",
+    }  # fmt: skip
