@@ -59,7 +59,7 @@ def test_stack_findings_are_at_the_right_lines(workdir: Path) -> None:
         ("iam-admin-policy", "aws_instance.web", f"{STACK}/iam.tf", line_of("iam.tf", "AdministratorAccess")),
         ("public-ip", "aws_instance.web", f"{STACK}/network.tf", line_of("network.tf", "map_public_ip_on_launch")),
         ("internet-reachable", "aws_instance.web", f"{STACK}/network.tf",
-         line_of("network.tf", "map_public_ip_on_launch")),  # fmt: skip
+         line_of("network.tf", "map_public_ip_on_launch")),
         ("remote-access-open", "aws_instance.web", f"{STACK}/security.tf", ssh),
         ("open-security-group", "aws_instance.web", f"{STACK}/security.tf", ssh),
         ("open-security-group", "aws_instance.web", f"{STACK}/security.tf", https),
