@@ -58,8 +58,12 @@ def test_stack_findings_are_at_the_right_lines(workdir: Path) -> None:
         ("imdsv1-allowed", "aws_instance.web", f"{STACK}/compute.tf", line_of("compute.tf", 'resource "aws_instance"')),
         ("iam-admin-policy", "aws_instance.web", f"{STACK}/iam.tf", line_of("iam.tf", "AdministratorAccess")),
         ("public-ip", "aws_instance.web", f"{STACK}/network.tf", line_of("network.tf", "map_public_ip_on_launch")),
-        ("internet-reachable", "aws_instance.web", f"{STACK}/network.tf",
-         line_of("network.tf", "map_public_ip_on_launch")),
+        (
+            "internet-reachable",
+            "aws_instance.web",
+            f"{STACK}/network.tf",
+            line_of("network.tf", "map_public_ip_on_launch"),
+        ),
         ("remote-access-open", "aws_instance.web", f"{STACK}/security.tf", ssh),
         ("open-security-group", "aws_instance.web", f"{STACK}/security.tf", ssh),
         ("open-security-group", "aws_instance.web", f"{STACK}/security.tf", https),
@@ -154,3 +158,15 @@ def test_version_starts_without_heavy_imports(args: list[str]) -> None:
     assert result.stdout.startswith("iac-exposure ")
     imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
     assert not imported & {"hcl2", "lark", "cfnlint", "pydantic", "click", "rich"}
+
+
+def test_imds_tokens_from_another_resource_s_attribute_are_unknown(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`http_tokens = aws_ssm_parameter.x.value` is known only after apply: no finding, never a Ref in a message."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_ssm_parameter" "mode" {\n  name  = "/imds/mode"\n  type  = "String"\n  value = "optional"\n}\n'
+        'resource "aws_instance" "web" {\n  ami       = "ami-1"\n  subnet_id = "subnet-1"\n'
+        "  metadata_options {\n    http_tokens = aws_ssm_parameter.mode.value\n  }\n}\n"
+    )
+    _, out, _ = run("scan", ".", "--format", "json", "--select", "imdsv1-allowed")
+    assert json.loads(out)["findings"] == []

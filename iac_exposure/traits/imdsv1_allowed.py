@@ -36,12 +36,13 @@ it. Test the workload with IMDSv2 first. Instances of an auto scaling group need
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..config import Config
 from ..findings import Applicability, Category, Finding, Severity, TraitMeta
 from ..model.aws import ComputeKind
 from ..model.graph import Model
-from ..model.values import Origin
+from ..model.values import Origin, Sourced
 from ..patches.remedies import Remedy, SetValue
 from ._common import owner_of
 
@@ -58,7 +59,7 @@ def check(model: Model, config: Config) -> Iterator[Finding]:
     for compute in model.compute:
         opts = compute.settings.metadata_options
         tokens, endpoint = opts.http_tokens, opts.http_endpoint
-        if not (tokens.known and endpoint.known) or endpoint.value == "disabled" or tokens.value == "required":
+        if not (_setting(tokens) and _setting(endpoint)) or endpoint.value == "disabled" or tokens.value == "required":
             continue
         unset = tokens.value is None
         if unset and config.imds_account_default == "required":
@@ -85,3 +86,9 @@ def check(model: Model, config: Config) -> Iterator[Finding]:
             f"http_tokens is {state}{inherited}: the {compute.kind.value} allows IMDSv1",
             remedy,
         )
+
+
+def _setting(value: Sourced[Any]) -> bool:
+    """A value we know: a string or unset. A reference to another resource's attribute (an SSM parameter's
+    `value`) is known only after apply."""
+    return value.known and (value.value is None or isinstance(value.value, str))
