@@ -51,3 +51,14 @@ def test_a_change_in_a_large_file_only_reads_the_lines_it_touches() -> None:
     assert diff.count("\n") == 11  # two file headers, one hunk header, 3 + 3 context lines, - and +
     assert '-resource "x" "r150000" {\n+resource "x" "fixed" {\n' in diff
     assert "@@ -449998,7 +449998,7 @@" in diff
+
+
+def test_an_edit_that_changes_nothing_adds_no_hunk(tmp_path: Path) -> None:
+    """Found by the property test: an empty insertion at the end made a context-only hunk git rejected."""
+    text = "\n\n=\n=\n=\n=\n==\n==\n==\n===\n=====\n======\n======\n======\n========\n========\n"
+    file = SourceFile(Path("f.tf"), text)
+    diff = edits_diff(file, [Edit(file, 0, 0, "x"), Edit(file, len(text), len(text), "")])
+    assert diff.count("@@ ") == 1
+    (tmp_path / "f.tf").write_text(text)
+    subprocess.run(["git", "apply", "-"], input=diff.encode(), cwd=tmp_path, check=True, capture_output=True)
+    assert (tmp_path / "f.tf").read_text() == "x" + text

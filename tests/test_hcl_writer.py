@@ -25,7 +25,7 @@ from iac_exposure.model.aws import (
 )
 from iac_exposure.model.values import Origin, Sourced
 from iac_exposure.parsers.terraform_hcl import parse
-from iac_exposure.patches.edits import Edit, apply_edits, unified_diff
+from iac_exposure.patches.edits import Edit, apply_edits, edits_diff
 from iac_exposure.patches.hcl import Unpatchable, edits
 from iac_exposure.patches.remedies import (
     Action,
@@ -648,7 +648,13 @@ def test_edits_of_different_files_do_not_overlap() -> None:
     assert not edit(0, 3, "x").overlaps(Edit(other, 0, 3, "y"))
 
 
-# -- unified_diff -------------------------------------------------------------------------------------
+# -- edits_diff ---------------------------------------------------------------------------------------
+
+
+def unified_diff(path: str, old: str, new: str) -> str:
+    """The diff of rewriting a whole file from `old` to `new`, as one edit."""
+    file = SourceFile(Path(path), old)
+    return edits_diff(file, [Edit(file, 0, len(old), new)] if new != old else [])
 
 
 def git_apply_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str, old: str, diff: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import difflib
 from dataclasses import dataclass
 
 from ..source import SourceFile
@@ -74,10 +73,11 @@ def edits_diff(file: SourceFile, edits: list[Edit], context: int = 3) -> str:
     Diffing whole texts (difflib) costs seconds to minutes on a multi-megabyte file, once per finding;
     the edits already say what changed, so only the lines they touch are looked at.
     """
-    accepted, _ = select(edits)
+    text = file.text
+    # an edit that rewrites text as it was would make a hunk of context alone, which git rejects
+    accepted = [e for e in select(edits)[0] if e.text != text[e.start : e.end]]
     if not accepted:
         return ""
-    text = file.text
     starts = _line_starts(text)
     regions: list[_Region] = []
     for edit in accepted:
@@ -156,17 +156,4 @@ def _apply(part: str, offset: int, group: list[Edit]) -> str:
         out.append(edit.text)
         pos = edit.end - offset
     out.append(part[pos:])
-    return "".join(out)
-
-
-def unified_diff(path: str, old: str, new: str) -> str:
-    """A unified diff with `a/` and `b/` headers, as `git apply` takes it from the working directory."""
-    if old == new:
-        return ""
-    lines = difflib.unified_diff(_lines(old), _lines(new), f"a/{path}", f"b/{path}", n=3)
-    out = []
-    for line in lines:
-        if not line.endswith("\n"):
-            line += "\n\\ No newline at end of file\n"
-        out.append(line)
     return "".join(out)
