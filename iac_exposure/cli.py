@@ -171,8 +171,10 @@ def scan(
     directories (default: .)."""
     from .api import UsageError, combined_patch
     from .api import scan as run_scan
+    from .limits import tune_gc
     from .traits import by_id
 
+    tune_gc()
     known = by_id()
     chosen, dropped = _split(select), _split(ignore)
     for trait in sorted(chosen | dropped):
@@ -346,7 +348,9 @@ def github_review(repo: str, pr: int, commit: str | None, api_url: str) -> None:
 
     from .github.client import Client, GitHubError
     from .github.pull_request import REPO, PartlyPublished, run
+    from .limits import tune_gc
 
+    tune_gc()
     token = os.environ.get("GITHUB_TOKEN")
     if not token:
         raise click.UsageError("GITHUB_TOKEN is not set: export a token that may write pull-request reviews")

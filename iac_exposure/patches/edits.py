@@ -78,7 +78,9 @@ def edits_diff(file: SourceFile, edits: list[Edit], context: int = 3) -> str:
     accepted = [e for e in select(edits)[0] if e.text != text[e.start : e.end]]
     if not accepted:
         return ""
-    starts = _line_starts(text)
+    starts = file.line_starts()
+    if starts[-1] != len(text):
+        starts = [*starts, len(text)]  # the end of the last line
     regions: list[_Region] = []
     for edit in accepted:
         first, end = _line_range(text, starts, edit)
@@ -118,19 +120,6 @@ def edits_diff(file: SourceFile, edits: list[Edit], context: int = 3) -> str:
         delta += new_count - old_count
         i = j + 1
     return "".join(out)
-
-
-def _line_starts(text: str) -> list[int]:
-    """Where each line starts (lines split at LF only), then len(text) as the end of the last one."""
-    starts = [0]
-    find = text.find
-    pos = find("\n")
-    while pos != -1:
-        starts.append(pos + 1)
-        pos = find("\n", pos + 1)
-    if starts[-1] != len(text):
-        starts.append(len(text))
-    return starts
 
 
 def _line_range(text: str, starts: list[int], edit: Edit) -> tuple[int, int]:
