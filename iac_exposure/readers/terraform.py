@@ -51,13 +51,19 @@ class TerraformReader:
         from ..adapters.terraform.module import ModuleScope, Tree, adapt_tree
 
         loader = _Loader(config)
+        directories = sorted({p.parent for p in paths})
         if loader.cache is not None:
-            _parse_in_parallel(sorted({p.parent for p in paths}), config)
+            _parse_in_parallel(directories, config)
+        loader.scanned = {loader.directory(d) for d in directories}
+        named = _named_files(paths)
         sources: dict[Path, ModuleSource] = {}
-        for directory in sorted({p.parent for p in paths}):
-            source = loader.module_at(directory)
+        for directory in directories:
+            source = loader.module_at(directory, named.get(directory))
             sources[source.directory] = source
-        for root in _roots(sources, loader):
+        roots = _roots(sources, loader)
+        for directory in set(sources) - set(roots):
+            loader.forget_slice(directory)  # analysed inside its caller: every file of it matters there
+        for root in roots:
             loader.begin()
             source = loader.module_at(root)
             try:
@@ -71,6 +77,23 @@ class TerraformReader:
             yield Unit(files=loader.files_used(), resources=resources, diagnostics=loader.take_diagnostics())
         if loader.cache is not None and loader.cache.misses:
             loader.cache.evict()
+
+
+def _named_files(paths: list[Path]) -> dict[Path, set[str]]:
+    """Per directory, the `.tf` files named when they are not all of its files (changed-files mode): only
+    findings located in them are reported, so only the files that can matter to them are parsed. A
+    directory with a variables file or a JSON-syntax file named is read whole."""
+    claimed: dict[Path, set[str]] = {}
+    for path in paths:
+        claimed.setdefault(path.parent, set()).add(path.name)
+    named = {}
+    for directory, names in claimed.items():
+        if any(not n.endswith(".tf") for n in names):
+            continue
+        every = {p.name for p in _list_dir(directory) if p.name.endswith((".tf", ".tf.json"))}
+        if names < every:
+            named[directory] = names
+    return named
 
 
 def _constant(value: Sourced[Any]) -> Callable[[], Sourced[Any]]:
@@ -197,6 +220,8 @@ class _Loader:
         self._used: list[SourceFile] = []
         self._used_ids: set[int] = set()
         self._allowed: set[Path] = set()
+        self._sliced: set[Path] = set()
+        self.scanned: set[Path] = set()  # the directories of the scan, as `directory()` names them
         self.cache = parse_cache(config, "terraform")
 
     # -- per root --------------------------------------------------------------------------------------
@@ -231,7 +256,9 @@ class _Loader:
 
         return display_path(Path(os.path.normpath(path)))
 
-    def module_at(self, directory: Path) -> ModuleSource:
+    def module_at(self, directory: Path, named: set[str] | None = None) -> ModuleSource:
+        """The module in `directory`, parsed once per scan. With `named` files (changed-files mode) only the
+        files that can matter to their findings are parsed; the others are read, not analysed."""
         from ..adapters.terraform.module import ModuleSource
 
         directory = self.directory(directory)
@@ -242,10 +269,47 @@ class _Loader:
             self._allowed.add(Path(os.path.realpath(directory)))
             paths = sorted(p for p in _list_dir(directory) if p.name.endswith((".tf", ".tf.json")))
             overrides = [p for p in paths if _is_override(p.name)]
+            wanted = self._slice(directory, paths, named, overrides) if named else None
+            if wanted is not None and len(wanted) < len(paths):
+                self._sliced.add(directory)
             for path in [p for p in paths if p not in overrides] + overrides:  # override files merge in last
-                source.add(self._parse(path, source.files), override=path in overrides)
+                if wanted is None or path in wanted:
+                    source.add(self._parse(path, source.files), override=path in overrides)
+                else:
+                    loaded = self._load(path, "hcl")
+                    if loaded is not None:
+                        source.files.append(loaded)
         self._use(source.files)
         return source
+
+    def _slice(self, directory: Path, paths: list[Path], named: set[str], overrides: list[Path]) -> set[Path]:
+        from .terraform_slice import module_sources, relevant
+
+        texts: dict[str, str] = {}
+        always = {p.name for p in overrides if p.name.endswith(".tf")}
+        for path in paths:
+            if path.name.endswith(".json"):
+                always.add(path.name)
+                continue
+            try:
+                texts[path.name] = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                always.add(path.name)  # `_parse` reports it
+        calls = {
+            src
+            for text in texts.values()
+            for src in module_sources(text)
+            if self.directory(directory / src) in self.scanned and self.directory(directory / src) != directory
+        }
+        keep = relevant(texts, named, calls, always)
+        return {p for p in paths if p.name in keep}
+
+    def forget_slice(self, directory: Path) -> None:
+        """Read `directory` whole next time: it is analysed as a module another scanned directory calls."""
+        directory = self.directory(directory)
+        if directory in self._sliced:
+            self._sliced.discard(directory)
+            del self._modules[directory]
 
     def _parse(self, path: Path, files: list[SourceFile]) -> list[HclBlock]:
         from ..parsers import ParseError
