@@ -414,11 +414,29 @@ def _remove_item(span: Span) -> Edit:
 def _remove_block(span: Span, siblings: list[SourceFile], address: str) -> Edit:
     """Remove a resource block, unless something else refers to it."""
     for sib in siblings:
-        text = sib.text
-        body = text[: span.start] + text[span.end :] if sib is span.file else text
-        if re.search(rf"\b{re.escape(address)}\b", body):
+        if _mentions(sib.text, address, span if sib is span.file else None):
             raise Unpatchable(f"{address} is referenced elsewhere; remove the references with it")
     return _remove_lines(span)
+
+
+def _mentions(text: str, word: str, outside: Span | None) -> bool:
+    """`word` occurs in `text` between word boundaries (as regex `\b` has them), outside `outside`.
+    A substring search, not a regex per address: it runs once per file and finding."""
+    pos = text.find(word)
+    while pos != -1:
+        end = pos + len(word)
+        if (
+            (outside is None or not outside.start <= pos < outside.end)
+            and _is_word(text, pos - 1) != _is_word(text, pos)
+            and _is_word(text, end - 1) != _is_word(text, end)
+        ):
+            return True
+        pos = text.find(word, pos + 1)
+    return False
+
+
+def _is_word(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and (text[i].isalnum() or text[i] == "_")
 
 
 def _remove_lines(span: Span, comments: bool = True) -> Edit:
