@@ -155,14 +155,19 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
     loaded = list({id(f): f for f in loaded}.values())  # a module called from several roots is loaded once
     report.files_scanned = len(loaded)
 
+    verdicts: dict[Path, bool] = {}
+
     def reported(path: Path | None) -> bool:
         """Whether findings located in `path` are reported: in the named files (changed-files mode), and
         not excluded (a reader may load an excluded file as context, e.g. a module's other files)."""
         if path is None:
             return whole_dirs
-        if not whole_dirs and named and path not in named:
-            return False
-        return not skip.excluded(path, named=path in named)
+        if path not in verdicts:
+            if not whole_dirs and named and path not in named:
+                verdicts[path] = False
+            else:
+                verdicts[path] = not skip.excluded(path, named=path in named)
+        return verdicts[path]
 
     findings = [f for f in _unique(findings, _key) if reported(_file_of(f))]
     report.suppressed = [s for s in _unique(suppressed, lambda s: _key(s.finding)) if reported(_file_of(s.finding))]

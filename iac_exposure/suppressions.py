@@ -296,6 +296,10 @@ class Suppressor:
 
     def apply(self, findings: Iterable[Finding]) -> Outcome:
         out = Outcome()
+        if not any(e.applies for e in self._entries):  # nothing can silence a finding: skip the lookups
+            out.active.extend(findings)
+            out.notices = list(self._notices)
+            return out
         for finding in findings:
             hits = [e for e in self._candidates(finding) if e.applies and finding.trait.id in e.traits]
             for entry in hits:
