@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from types import ModuleType
@@ -37,9 +38,17 @@ class PatchContext:
 def writer_for(file: SourceFile) -> ModuleType:
     """The writer module of a file's format: `edits(action, ctx)`, and optionally `note(action, ctx)`, a
     sentence added to the patch's reason (what the user must do besides applying it)."""
+    writer = _writers().get(file.format)
+    if writer is None:
+        raise Unpatchable(f"no patch writer for {file.display}")
+    return writer
+
+
+@functools.cache
+def _writers() -> dict[str, ModuleType]:
     from . import cfn_json, cfn_yaml, hcl, installed_module, json_writer, launch_template_versions, terraform_plan
 
-    writers: dict[str, ModuleType] = {
+    return {
         "hcl": hcl,
         "cfn-yaml": cfn_yaml,
         "cfn-json": cfn_json,
@@ -48,10 +57,6 @@ def writer_for(file: SourceFile) -> ModuleType:
         "launch-template-versions": launch_template_versions,
         "terraform-plan": terraform_plan,
     }
-    writer = writers.get(file.format)
-    if writer is None:
-        raise Unpatchable(f"no patch writer for {file.display}")
-    return writer
 
 
 class Patcher:
@@ -67,9 +72,9 @@ class Patcher:
         """A first pass over every finding, so writers know all the inputs a file's patches declare before
         writing any (a new CloudFormation Parameters section declares them together)."""
         for finding in findings:
-            self.patch(finding)
+            self.patch(finding, diff=False)
 
-    def patch(self, finding: Finding) -> Patch | None:
+    def patch(self, finding: Finding, diff: bool = True) -> Patch | None:
         remedy = finding.remedy
         if remedy is None:
             return None
@@ -94,7 +99,7 @@ class Patcher:
             return Patch(Applicability.DISPLAY_ONLY, reason, remedy.title)
         note = writer.note(remedy.action, ctx) if hasattr(writer, "note") else ""
         reason = f"{remedy.reason}; {note}" if note else remedy.reason
-        return Patch(remedy.applicability, reason, remedy.title, edits, combined_diff(list(edits)))
+        return Patch(remedy.applicability, reason, remedy.title, edits, combined_diff(list(edits)) if diff else None)
 
 
 def _target_file(action: Any) -> SourceFile | None:
