@@ -139,13 +139,12 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         if not files:
             continue
         wanted = set(files)
-        for unit in _guarded_units(reader, files, config, report.diagnostics):
+        for unit, outcome, problems in _analysed_units(reader, files, config, policy, inspector, report.diagnostics):
             report.diagnostics.extend(unit.diagnostics)
+            report.diagnostics.extend(problems)
             loaded.extend(unit.files)
             if unit.entry is not None and unit.entry in named:  # a named plan reports on its .tf sources
                 named |= {f.path for f in unit.files}
-            where = unit.files[0].display if unit.files else reader.name
-            outcome = _analyse(unit, where, config, policy, inspector, report.diagnostics)
             findings += outcome.active
             suppressed += outcome.suppressed
             notices += outcome.notices
@@ -153,6 +152,7 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
                 done += sum(1 for f in unit.files if f.path in wanted)
                 progress(min(done, total), total)
     loaded = list({id(f): f for f in loaded}.values())  # a module called from several roots is loaded once
+    report.diagnostics = list(dict.fromkeys(report.diagnostics))  # workers each report a shared module's
     report.files_scanned = len(loaded)
 
     verdicts: dict[Path, bool] = {}
@@ -185,6 +185,49 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
     report.results = [Result(f, patcher.patch(f)) for f in findings]
     report.exposures = exposures(findings, config.exposure_table or DEFAULT_TABLE)
     return report
+
+
+PARALLEL_FROM = 64  # files: below this, forking workers costs more than it saves
+
+
+def _analysed_units(
+    reader: Reader,
+    files: list[Path],
+    config: Config,
+    policy: Policy,
+    inspector: InspectorFindings | None,
+    diagnostics: list[Diagnostic],
+) -> Iterator[tuple[Unit, Outcome, list[Diagnostic]]]:
+    """Each unit of a reader with its analysis (and the internal errors that analysis met). A reader that
+    splits its work into independent tasks (`prepare`) has them run in worker processes on big scans."""
+
+    def analysed(unit: Unit) -> tuple[Unit, Outcome, list[Diagnostic]]:
+        problems: list[Diagnostic] = []
+        where = unit.files[0].display if unit.files else reader.name
+        return unit, _analyse(unit, where, config, policy, inspector, problems), problems
+
+    prepare = getattr(reader, "prepare", None)
+    jobs = config.jobs or os.cpu_count() or 1
+    if prepare is None or jobs < 2 or len(files) < PARALLEL_FROM:
+        for unit in _guarded_units(reader, files, config, diagnostics):
+            yield analysed(unit)
+        return
+    from .parallel import fork_map
+
+    where = files[0].as_posix() if files else reader.name
+    try:
+        tasks = prepare(files, config)
+    except Exception as exc:  # noqa: BLE001 - as in _guarded_units: the reader's work ends, not the scan
+        diagnostics.append(_internal(where, exc))
+        return
+
+    def run(task: Callable[[], Unit]) -> tuple[Unit, Outcome, list[Diagnostic]]:
+        try:
+            return analysed(task())
+        except Exception as exc:  # noqa: BLE001
+            return Unit(), Outcome(), [_internal(where, exc)]
+
+    yield from fork_map(run, tasks, jobs)
 
 
 def _analyse(

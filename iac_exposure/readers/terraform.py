@@ -10,6 +10,7 @@ then `--var-file`/`--var` in command-line order (later wins).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -48,8 +49,12 @@ class TerraformReader:
         return name.endswith((".tf", ".tf.json")) or _is_tfvars(name)
 
     def units(self, paths: list[Path], config: Config) -> Iterator[Unit]:
-        from ..adapters.terraform.module import ModuleScope, Tree, adapt_tree
+        for task in self.prepare(paths, config):
+            yield task()
 
+    def prepare(self, paths: list[Path], config: Config) -> list[Callable[[], Unit]]:
+        """Parse the modules and find the root modules; one task per root, each independent of the others
+        (they share only the parsed modules), so a scan may run them in worker processes."""
         loader = _Loader(config)
         directories = sorted({p.parent for p in paths})
         if loader.cache is not None:
@@ -63,20 +68,31 @@ class TerraformReader:
         roots = _roots(sources, loader)
         for directory in set(sources) - set(roots):
             loader.forget_slice(directory)  # analysed inside its caller: every file of it matters there
-        for root in roots:
-            loader.begin()
-            source = loader.module_at(root)
-            try:
-                inputs = {name: _constant(v) for name, v in _root_inputs(source, config, loader).items()}
-                resources = adapt_tree(ModuleScope(source, "", inputs, Tree(loader, root)))
-            except (RecursionError, ValueError, TypeError, LookupError, AttributeError) as exc:
-                # a construct the evaluator does not survive must cost this module, not the scan
-                resources = []
-                message = f"{type(exc).__name__} while evaluating the module: {exc}"
-                loader.diagnose(Diagnostic(root.as_posix(), None, "internal-error", message))
-            yield Unit(files=loader.files_used(), resources=resources, diagnostics=loader.take_diagnostics())
         if loader.cache is not None and loader.cache.misses:
             loader.cache.evict()
+        early = loader.take_diagnostics()  # while parsing: reported with the first unit
+        if not roots:
+            return [lambda: Unit(diagnostics=early)] if early else []
+        return [
+            functools.partial(_root_unit, loader, root, config, early if i == 0 else []) for i, root in enumerate(roots)
+        ]
+
+
+def _root_unit(loader: _Loader, root: Path, config: Config, early: list[Diagnostic]) -> Unit:
+    """One root module with the modules it calls, adapted to the model."""
+    from ..adapters.terraform.module import ModuleScope, Tree, adapt_tree
+
+    loader.begin()
+    source = loader.module_at(root)
+    try:
+        inputs = {name: _constant(v) for name, v in _root_inputs(source, config, loader).items()}
+        resources = adapt_tree(ModuleScope(source, "", inputs, Tree(loader, root)))
+    except (RecursionError, ValueError, TypeError, LookupError, AttributeError) as exc:
+        # a construct the evaluator does not survive must cost this module, not the scan
+        resources = []
+        message = f"{type(exc).__name__} while evaluating the module: {exc}"
+        loader.diagnose(Diagnostic(root.as_posix(), None, "internal-error", message))
+    return Unit(files=loader.files_used(), resources=resources, diagnostics=early + loader.take_diagnostics())
 
 
 def _named_files(paths: list[Path]) -> dict[Path, set[str]]:

@@ -1,0 +1,118 @@
+"""Run independent analyses in forked worker processes, results back in order.
+
+Forking shares everything the parent has loaded (parsed modules, the trait tables) without pickling it; each
+worker writes its results to a file of its own, pickled with every `SourceFile` replaced by a reference the
+parent turns back into one shared object per file, so spans from different workers still point at the same
+file. A worker that dies, or a result that cannot be pickled, is computed again in the parent: output never
+depends on the number of workers.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .source import SourceFile
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+    """`[func(item) for item in items]`, spread over up to `jobs` forked processes (in this process when fork
+    is unavailable). Exceptions raised by `func` are raised here, for the first failing item."""
+    jobs = min(jobs, len(items))
+    if jobs < 2 or not hasattr(os, "fork"):
+        return [func(item) for item in items]
+    files: dict[str, SourceFile] = {}
+    results: list[Any] = [_MISSING] * len(items)
+    with tempfile.TemporaryDirectory(prefix="iac-exposure-") as scratch:
+        children = []
+        for worker in range(jobs):
+            out = Path(scratch) / f"worker-{worker}"
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child's coverage is not collected
+                _child(func, items, worker, jobs, out)
+            children.append((pid, out))
+        for pid, out in children:
+            os.waitpid(pid, 0)
+            try:
+                done = pickle.loads(out.read_bytes())
+            except Exception:  # noqa: BLE001, S112 - a worker that died: its items are computed below
+                continue
+            for index, value in done:
+                results[index] = _Unpickler(io.BytesIO(value), files).load() if isinstance(value, bytes) else value
+    for index, value in enumerate(results):
+        if isinstance(value, (_Missing, _Unpicklable, _Raised)):
+            results[index] = func(items[index])  # an exception is raised again here, with its traceback
+    return results
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()
+
+
+class _Raised:
+    pass
+
+
+class _Unpicklable:
+    pass
+
+
+def _child(func: Callable[[T], R], items: Sequence[T], worker: int, jobs: int, out: Path) -> None:  # pragma: no cover
+    status = 1
+    try:
+        done: list[tuple[int, Any]] = []
+        for index in range(worker, len(items), jobs):
+            try:
+                done.append((index, _pickled(func(items[index]))))
+            except Exception:  # noqa: BLE001 - the parent computes it again and raises it there
+                done.append((index, _Raised()))
+        out.write_bytes(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _pickled(value: Any) -> bytes | _Unpicklable:
+    buffer = io.BytesIO()
+    try:
+        _Pickler(buffer).dump(value)
+    except Exception:  # noqa: BLE001 - anything pickle refuses: the parent computes it
+        return _Unpicklable()
+    return buffer.getvalue()
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, buffer: io.BytesIO) -> None:
+        super().__init__(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj) is SourceFile:
+            return ("source-file", obj.path.as_posix(), obj.format, obj.text, obj.encoding)
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, buffer: io.BytesIO, files: dict[str, SourceFile]) -> None:
+        super().__init__(buffer)
+        self.files = files
+
+    def persistent_load(self, pid: Any) -> Any:
+        kind, path, format_, text, encoding = pid
+        if kind != "source-file":
+            raise pickle.UnpicklingError(f"unknown persistent id {kind!r}")
+        key = f"{format_}\0{path}"
+        file = self.files.get(key)
+        if file is None:
+            file = self.files[key] = SourceFile(Path(path), text, format_, encoding)
+        return file

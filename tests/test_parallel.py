@@ -1,0 +1,74 @@
+"""Worker processes: results come back in order, whatever fails in a worker is computed again here, and a
+scan's output does not depend on the number of workers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iac_exposure import api
+from iac_exposure import parallel as parallel_module
+from iac_exposure.api import scan
+from iac_exposure.config import Config
+from iac_exposure.parallel import fork_map
+from iac_exposure.reporters.json import to_dict
+from iac_exposure.source import SourceFile, Span
+
+ROOT = Path(__file__).parent.parent
+PARENT = os.getpid()
+
+
+def test_results_come_back_in_order_from_workers() -> None:
+    pids = fork_map(lambda i: (i, os.getpid()), list(range(9)), 3)
+    assert [i for i, _ in pids] == list(range(9))
+    assert PARENT not in {pid for _, pid in pids}, "every item was computed in a worker"
+    assert len({pid for _, pid in pids}) == 3
+
+
+def test_what_fails_in_a_worker_is_computed_here() -> None:
+    def only_here(i: int) -> int:
+        if os.getpid() != PARENT and i % 2:
+            raise RuntimeError("worker")
+        return i * 10
+
+    assert fork_map(only_here, [0, 1, 2, 3], 2) == [0, 10, 20, 30]
+    unpicklable = fork_map(lambda i: (lambda: i) if os.getpid() != PARENT else i, [1, 2], 2)
+    assert unpicklable == [1, 2]
+
+
+def test_a_worker_that_dies_is_made_up_for() -> None:
+    def dies(i: int) -> int:
+        if os.getpid() != PARENT and i == 1:
+            os._exit(3)
+        return i
+
+    assert fork_map(dies, [0, 1, 2, 3], 2) == [0, 1, 2, 3]
+
+
+def test_spans_from_workers_share_one_file_object() -> None:
+    file = SourceFile(Path("a.tf"), "resource {}\n", "hcl")
+    spans = fork_map(lambda i: Span(file, i, i + 1), [0, 1, 2, 3], 2)
+    assert spans[0].file is not file  # a copy made from the workers' results
+    assert all(s.file is spans[0].file for s in spans)
+    assert spans[0].file.text == file.text and spans[0].file.format == "hcl"
+
+
+@pytest.mark.parametrize("target", ["fixtures/terraform", "fixtures"])
+def test_a_scan_reports_the_same_with_workers(target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    serial = to_dict(scan([target], Config(use_cache=False, jobs=1)))
+    monkeypatch.setattr(api, "PARALLEL_FROM", 1)
+    tasks: list[int] = []
+
+    def spy(func: Any, items: Any, jobs: int) -> Any:
+        tasks.append(len(items))
+        return fork_map(func, items, jobs)
+
+    monkeypatch.setattr(parallel_module, "fork_map", spy)
+    parallel = to_dict(scan([target], Config(use_cache=False, jobs=2)))
+    assert tasks and max(tasks) > 10, "the Terraform modules ran in workers"
+    assert serial["findings"], "the comparison must be about something"
+    assert parallel == serial
