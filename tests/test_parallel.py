@@ -57,9 +57,13 @@ def test_spans_from_workers_share_one_file_object() -> None:
 
 
 @pytest.mark.parametrize("target", ["fixtures/terraform", "fixtures"])
-def test_a_scan_reports_the_same_with_workers(target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_scan_reports_the_same_with_workers(target: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without the cache, parsed modules are kept for the whole scan; with it, each root's are parsed again
+    from the cache (memory stays flat): the same report every way."""
     monkeypatch.chdir(ROOT)
     serial = to_dict(scan([target], Config(use_cache=False, jobs=1)))
+    assert to_dict(scan([target], Config(cache_dir=tmp_path, jobs=1))) == serial
+    assert to_dict(scan([target], Config(cache_dir=tmp_path, jobs=1))) == serial  # every file a cache hit
     monkeypatch.setattr(api, "PARALLEL_FROM", 1)
     tasks: list[int] = []
 
@@ -69,6 +73,7 @@ def test_a_scan_reports_the_same_with_workers(target: str, monkeypatch: pytest.M
 
     monkeypatch.setattr(parallel_module, "fork_map", spy)
     parallel = to_dict(scan([target], Config(use_cache=False, jobs=2)))
+    assert to_dict(scan([target], Config(cache_dir=tmp_path, jobs=2))) == serial
     assert tasks and max(tasks) > 10, "the Terraform modules ran in workers"
     assert serial["findings"], "the comparison must be about something"
     assert parallel == serial

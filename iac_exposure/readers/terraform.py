@@ -60,13 +60,14 @@ class TerraformReader:
         if loader.cache is not None:
             _parse_in_parallel(directories, config)
         loader.scanned = {loader.directory(d) for d in directories}
-        named = _named_files(paths)
-        sources: dict[Path, ModuleSource] = {}
+        loader.named = {loader.directory(d): names for d, names in _named_files(paths).items()}
+        calls: dict[Path, set[Path]] = {}
         for directory in directories:
-            source = loader.module_at(directory, named.get(directory))
-            sources[source.directory] = source
-        roots = _roots(sources, loader)
-        for directory in set(sources) - set(roots):
+            source = loader.module_at(directory)
+            calls[source.directory] = _local_calls(source, loader)
+            loader.release()  # parsed again (from the cache) when its root's turn comes: memory stays flat
+        roots = _roots(calls)
+        for directory in set(calls) - set(roots):
             loader.forget_slice(directory)  # analysed inside its caller: every file of it matters there
         if loader.cache is not None and loader.cache.misses:
             loader.cache.evict()
@@ -82,6 +83,7 @@ def _root_unit(loader: _Loader, root: Path, config: Config, early: list[Diagnost
     """One root module with the modules it calls, adapted to the model."""
     from ..adapters.terraform.module import ModuleScope, Tree, adapt_tree
 
+    loader.release()  # the modules of the previous root
     loader.begin()
     source = loader.module_at(root)
     try:
@@ -116,23 +118,25 @@ def _constant(value: Sourced[Any]) -> Callable[[], Sourced[Any]]:
     return lambda: value
 
 
-def _roots(sources: dict[Path, ModuleSource], loader: _Loader) -> list[Path]:
-    """The directories to analyse as root modules: those no other scanned directory calls (a cycle of
-    calls, which Terraform rejects, leaves its directories as roots)."""
+def _local_calls(source: ModuleSource, loader: _Loader) -> set[Path]:
+    """The other scanned directories a module calls by a local path."""
     from ..adapters.terraform.module import local_source, source_of
 
-    calls: dict[Path, set[Path]] = {}
-    for directory, source in sources.items():
-        targets = set()
-        for call in source.calls.values():
-            src = source_of(call)
-            if src is not None and local_source(src):
-                target = loader.directory(directory / src)
-                if target in sources and target != directory:
-                    targets.add(target)
-        calls[directory] = targets
+    targets = set()
+    for call in source.calls.values():
+        src = source_of(call)
+        if src is not None and local_source(src):
+            target = loader.directory(source.directory / src)
+            if target in loader.scanned and target != source.directory:
+                targets.add(target)
+    return targets
+
+
+def _roots(calls: dict[Path, set[Path]]) -> list[Path]:
+    """The directories to analyse as root modules: those no other scanned directory calls (a cycle of
+    calls, which Terraform rejects, leaves its directories as roots)."""
     called = set().union(*calls.values()) if calls else set()
-    roots = [d for d in sources if d not in called]
+    roots = [d for d in calls if d not in called]
     reached: set[Path] = set()
     pending = list(roots)
     while pending:
@@ -140,7 +144,7 @@ def _roots(sources: dict[Path, ModuleSource], loader: _Loader) -> list[Path]:
         if d not in reached:
             reached.add(d)
             pending.extend(calls[d])
-    return roots + [d for d in sources if d not in reached]
+    return roots + [d for d in calls if d not in reached]
 
 
 def _root_inputs(source: ModuleSource, config: Config, loader: _Loader) -> dict[str, Sourced[Any]]:
@@ -237,7 +241,9 @@ class _Loader:
         self._used_ids: set[int] = set()
         self._allowed: set[Path] = set()
         self._sliced: set[Path] = set()
+        self._files: dict[tuple[Path, str], SourceFile | None] = {}  # one object per file for the whole scan
         self.scanned: set[Path] = set()  # the directories of the scan, as `directory()` names them
+        self.named: dict[Path, set[str]] = {}  # changed-files mode: the files named, per directory
         self.cache = parse_cache(config, "terraform")
 
     # -- per root --------------------------------------------------------------------------------------
@@ -272,12 +278,20 @@ class _Loader:
 
         return display_path(Path(os.path.normpath(path)))
 
-    def module_at(self, directory: Path, named: set[str] | None = None) -> ModuleSource:
-        """The module in `directory`, parsed once per scan. With `named` files (changed-files mode) only the
-        files that can matter to their findings are parsed; the others are read, not analysed."""
+    def release(self) -> None:
+        """Forget the parsed modules (not the files): with the parse cache on, loading one again is cheap,
+        and a scan of thousands of modules never holds them all. Without the cache they are kept."""
+        if self.cache is not None:
+            self._modules.clear()
+            self._variables_files.clear()
+
+    def module_at(self, directory: Path) -> ModuleSource:
+        """The module in `directory`. In changed-files mode (`named`) only the files that can matter to the
+        named files' findings are parsed; the others are read, not analysed."""
         from ..adapters.terraform.module import ModuleSource
 
         directory = self.directory(directory)
+        named = self.named.get(directory)
         source = self._modules.get(directory)
         if source is None:
             source = ModuleSource(directory)
@@ -323,9 +337,10 @@ class _Loader:
     def forget_slice(self, directory: Path) -> None:
         """Read `directory` whole next time: it is analysed as a module another scanned directory calls."""
         directory = self.directory(directory)
+        self.named.pop(directory, None)
         if directory in self._sliced:
             self._sliced.discard(directory)
-            del self._modules[directory]
+            self._modules.pop(directory, None)
 
     def _parse(self, path: Path, files: list[SourceFile]) -> list[HclBlock]:
         from ..parsers import ParseError
@@ -350,11 +365,13 @@ class _Loader:
         return []
 
     def _load(self, path: Path, format: str) -> SourceFile | None:
-        unit = Unit()
-        source = load_source(path, unit, self.config, format)
-        for d in unit.diagnostics:
-            self.diagnose(d)
-        return source
+        key = (path, format)
+        if key not in self._files:
+            unit = Unit()
+            self._files[key] = load_source(path, unit, self.config, format)
+            for d in unit.diagnostics:
+                self.diagnose(d)
+        return self._files[key]
 
     def variables_file(self, path: Path) -> dict[str, HclAttribute]:
         from ..parsers import ParseError
