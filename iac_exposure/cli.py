@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -227,7 +228,7 @@ def scan(
     elif fmt == "json":
         from .reporters import json as json_reporter
 
-        _emit(json_reporter.render(report, show_suppressed=show_suppressed), output)
+        _emit(json_reporter.chunks(report, show_suppressed=show_suppressed), output)
     elif fmt == "text":
         from .reporters import text
 
@@ -293,12 +294,29 @@ def _parameters(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str | Iterable[str], output: str | None) -> None:
+    """Write the report to `output` or standard output; piece by piece when it comes in pieces."""
+    pieces = [text] if isinstance(text, str) else _batched(text)
     if output:
         with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.writelines(pieces)
     else:
-        click.echo(text, nl=False)
+        for piece in pieces:
+            click.echo(piece, nl=False)
+
+
+def _batched(pieces: Iterable[str], size: int = 1 << 16) -> Iterator[str]:
+    """Many small pieces (a JSON encoder yields every token) joined into writes of about `size`."""
+    batch: list[str] = []
+    length = 0
+    for piece in pieces:
+        batch.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(batch)
+            batch, length = [], 0
+    if batch:
+        yield "".join(batch)
 
 
 @main.command()

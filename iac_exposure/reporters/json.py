@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .. import __version__
@@ -52,7 +53,7 @@ def suppressed_dict(s: Suppressed) -> dict[str, Any]:
     }
 
 
-def to_dict(report: Report, show_suppressed: bool = False) -> dict[str, Any]:
+def to_dict(report: Report, show_suppressed: bool = False, lazy: bool = False) -> dict[str, Any]:
     results = report.results
     by_severity: dict[str, int] = {}
     for r in results:
@@ -61,7 +62,7 @@ def to_dict(report: Report, show_suppressed: bool = False) -> dict[str, Any]:
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "iac-exposure", "version": __version__},
-        "findings": [finding_dict(r) for r in results],
+        "findings": _Lazy(finding_dict, results) if lazy else [finding_dict(r) for r in results],
         "exposures": [
             {
                 "resource": e.resource,
@@ -108,4 +109,29 @@ def to_dict(report: Report, show_suppressed: bool = False) -> dict[str, Any]:
 
 
 def render(report: Report, show_suppressed: bool = False) -> str:
-    return json.dumps(to_dict(report, show_suppressed), indent=2) + "\n"
+    return "".join(chunks(report, show_suppressed))
+
+
+def chunks(report: Report, show_suppressed: bool = False) -> Iterator[str]:
+    """The document piece by piece: a finding's dictionary exists only while it is written, so the report
+    of a big scan is never held twice (its dictionaries and its text) in memory."""
+    document = to_dict(report, show_suppressed, lazy=True)
+    yield from json.JSONEncoder(indent=2).iterencode(document)
+    yield "\n"
+
+
+class _Lazy(list):  # type: ignore[type-arg]
+    """A list the JSON encoder walks (it accepts list subclasses) whose items are made as it goes."""
+
+    def __init__(self, make: Callable[[Any], Any], items: Sequence[Any]) -> None:
+        super().__init__()
+        self._make, self._items = make, items
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self._make, self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
