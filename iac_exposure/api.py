@@ -6,11 +6,11 @@ import os
 import traceback
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from ._records import field, record, replace
 from .config import Config
 from .diagnostics import Diagnostic
 from .exposures import DEFAULT_TABLE, Exposure, exposures
@@ -33,13 +33,13 @@ Progress = Callable[[int, int], None]  # (files done, files in all)
 _SKIP_DIRS = {".git", ".terraform", ".venv", "node_modules", "__pycache__"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Result:
     finding: Finding
     patch: Patch | None
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class Report:
     results: list[Result] = field(default_factory=list)
     exposures: list[Exposure] = field(default_factory=list)

@@ -23,10 +23,10 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import __version__
+from ._records import asdict, record
 from .findings import Finding
 from .model.values import Origin, Sourced
 
@@ -38,7 +38,7 @@ class BaselineError(Exception):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Entry:
     fingerprint: str
     trait: str

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from ._records import record
 
 if TYPE_CHECKING:
     from .exposures import ExposureTable
@@ -15,7 +16,7 @@ from .suppressions import ResourceIgnore
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Config:
     select: frozenset[str] = frozenset()  # empty: every trait
     ignore: frozenset[str] = frozenset()

@@ -13,10 +13,10 @@ import difflib
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ._records import replace
 from .config import Config
 from .suppressions import ResourceIgnore, Suppression
 

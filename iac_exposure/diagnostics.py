@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ._records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     file: str
     line: int | None

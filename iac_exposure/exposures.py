@@ -24,9 +24,9 @@ another; we floor it at LOW, so every compute resource with a trait gets a recor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from ._records import record
 from .findings import Category, Finding, Severity
 from .model.aws import AutoScalingGroup, Instance, LaunchConfiguration, LaunchTemplate
 
@@ -42,7 +42,7 @@ _MATRIX: dict[str, tuple[Severity, Severity, Severity]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     """A row of the table: the resource has every trait of `all_of` and, if `any_of` is given, one of those."""
 
@@ -62,7 +62,7 @@ class Rule:
         return " and ".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExposureTable:
     likelihood: tuple[Rule, ...]  # ordered, first match wins; no match: no exposure (impact alone makes none)
     impact: tuple[Rule, ...]  # ordered, first match wins; no match: low
@@ -142,7 +142,7 @@ DEFAULT_TABLE = ExposureTable(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Exposure:
     resource: str
     resource_type: str

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from ._records import field, record
 from .model.aws import Resource
 from .source import Span
 
@@ -39,7 +39,7 @@ class Applicability(str, Enum):
     DISPLAY_ONLY = "display-only"  # a suggestion, never applied
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TraitMeta:
     id: str
     category: Category
@@ -48,7 +48,7 @@ class TraitMeta:
     fix_title: str  # imperative
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     trait: TraitMeta
     resource: Resource  # the exposed compute resource (or the SG/NACL/role itself when unattached)

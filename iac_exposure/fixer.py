@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ._records import field, record, replace
 from .api import Report, Result
 from .findings import Applicability
 from .parsers import ParseError
@@ -16,7 +16,7 @@ from .patches.render import Unpatchable, writer_for
 from .source import SourceFile, decode, encode
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class FixOutcome:
     fixed: list[Result] = field(default_factory=list)
     skipped: list[tuple[Result, str]] = field(default_factory=list)  # and why

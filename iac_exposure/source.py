@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import bisect
 import codecs
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._records import field, record
 
-@dataclass(eq=False, slots=True)
+
+@record(frozen=False, eq=False)
 class SourceFile:
     """One input file: its path (as the user names it) and its text."""
 
@@ -78,7 +79,7 @@ def encode(text: str, encoding: str) -> bytes:
     return text.encode(encoding)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Span:
     """A half-open range of characters [start, end) in one file."""
 

@@ -27,12 +27,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._records import field, record
 from .diagnostics import Diagnostic
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 REASON_POLICIES = ("required", "recommended", "optional")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Suppression:
     traits: tuple[str, ...]
     reason: str
@@ -64,7 +64,7 @@ class Suppression:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ResourceIgnore:
     """A `per-resource-ignores` entry: resources matched by an address glob, optionally in some files."""
 
@@ -73,7 +73,7 @@ class ResourceIgnore:
     suppression: Suppression
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Suppressed:
     finding: Finding
     suppression: Suppression
@@ -172,7 +172,7 @@ def _comment_only_lines(file: SourceFile) -> set[int]:
     return {n for n, line in enumerate(_lines(file), 1) if line.lstrip().startswith(starts)}
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _Entry:
     suppression: Suppression
     applies: bool
@@ -180,14 +180,14 @@ class _Entry:
     used: bool = False
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class Outcome:
     active: list[Finding] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
     notices: list[Diagnostic] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Policy:
     """What the scan's configuration says about suppressions."""
 

@@ -5,9 +5,9 @@ so a trait fires when either branch of an undecidable condition would, and says 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from itertools import combinations
 
+from ._records import replace
 from .findings import Finding
 from .readers import Variant
 

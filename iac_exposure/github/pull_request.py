@@ -17,10 +17,10 @@ Suggestions of fixed findings are left alone: GitHub shows them as outdated once
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._records import record
 from ..api import Report, scan
 from ..config import Config
 from .client import Client, GitHubError
@@ -34,7 +34,7 @@ class PartlyPublished(GitHubError):
     """The review was posted but a follow-up call failed."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Outcome:
     review: Review
     action: str  # what was done, for the user

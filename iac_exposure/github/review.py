@@ -12,9 +12,9 @@ changed lines, display-only suggestions, patches spanning several files or place
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from .._records import field, record
 from ..api import Report, Result
 from ..findings import Applicability
 from ..patches.edits import Edit, apply_edits
@@ -41,7 +41,7 @@ COMMENT_KEY = re.compile(re.escape(COMMENT_MARK).replace(re.escape("{key}"), "([
 BODY_LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Comment:
     path: str
     first: int  # first and last line replaced by the suggestion (new side)
@@ -56,7 +56,7 @@ class Comment:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Review:
     body: str
     comments: tuple[Comment, ...]
@@ -69,7 +69,7 @@ class Review:
         return not self.inline and not self.listed and not self.diagnostics
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _Suggestion:
     file: SourceFile
     start: int  # offsets of the whole lines the edits cover: [start, end)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from .._records import record
 from ..source import Span
 from .values import Origin, Sourced
 
@@ -15,7 +15,7 @@ AnySourced = Sourced[Any]
 UNSET: AnySourced = Sourced(None, Origin.DEFAULT, "", None)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resource:
     address: str  # unique in the model: `aws_instance.web`, `module.net.aws_subnet.a`, `WebServer`
     type: str  # as the user wrote it: `aws_instance`, `AWS::EC2::Instance`
@@ -34,13 +34,13 @@ class ComputeKind(str, Enum):
     EC2_FLEET = "EC2 fleet"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MetadataOptions:
     http_tokens: AnySourced
     http_endpoint: AnySourced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LaunchSettings:
     """What a launch source decides about the instances it launches. Each field may be DEFAULT."""
 
@@ -55,7 +55,7 @@ class LaunchSettings:
     ipv6_addresses: AnySourced = UNSET
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Instance(Resource):
     """An instance, a spot instance request, or what one launch specification or launch template config of a
     fleet launches (`kind`; a fleet member's address names the specification, its name is the fleet's)."""
@@ -65,17 +65,17 @@ class Instance(Resource):
     launch_template: AnySourced  # Ref/id/name of the template it launches from
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LaunchTemplate(Resource):
     settings: LaunchSettings
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LaunchConfiguration(Resource):
     settings: LaunchSettings
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AutoScalingGroup(Resource):
     launch_templates: tuple[AnySourced, ...]  # LaunchTemplate refs (plain and mixed instances policy)
     launch_configuration: AnySourced
@@ -84,7 +84,7 @@ class AutoScalingGroup(Resource):
     load_balancers: AnySourced = UNSET  # tuple of classic LoadBalancer refs/names
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SecurityGroupRule(Resource):
     """One ingress or egress rule, inline in its group or standalone."""
 
@@ -98,13 +98,13 @@ class SecurityGroupRule(Resource):
     self_reference: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SecurityGroup(Resource):
     is_default: bool  # the VPC's default group
     vpc: AnySourced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NetworkAclEntry(Resource):
     network_acl: AnySourced
     rule_number: AnySourced
@@ -116,20 +116,20 @@ class NetworkAclEntry(Resource):
     cidr: AnySourced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NetworkAcl(Resource):
     is_default: bool
     subnets: AnySourced  # tuple of subnet refs
     vpc: AnySourced = UNSET  # its VPC; for a default ACL, the VPC whose subnets without an association use it
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NetworkAclAssociation(Resource):
     network_acl: AnySourced
     subnet: AnySourced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Subnet(Resource):
     map_public_ip_on_launch: AnySourced
     is_default: bool  # a default subnet of the default VPC
@@ -137,7 +137,7 @@ class Subnet(Resource):
     assign_ipv6_address_on_creation: AnySourced = UNSET  # bool; DEFAULT False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ElasticIp(Resource):
     """An Elastic IP bound to an instance, directly or by an association resource."""
 
@@ -145,7 +145,7 @@ class ElasticIp(Resource):
     network_interface: AnySourced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PolicyStatement:
     effect: AnySourced
     actions: tuple[AnySourced, ...]
@@ -156,7 +156,7 @@ class PolicyStatement:
     node: AnySourced  # the statement itself (for removal)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PolicyDocument:
     statements: tuple[PolicyStatement, ...]
     node: AnySourced  # the whole document value
@@ -164,7 +164,7 @@ class PolicyDocument:
     known: bool  # False when the text could not be evaluated
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ManagedPolicy(Resource):
     """A customer managed policy (`aws_iam_policy`, `AWS::IAM::ManagedPolicy`)."""
 
@@ -172,7 +172,7 @@ class ManagedPolicy(Resource):
     roles: tuple[AnySourced, ...]  # roles it names itself (CFN `Roles`)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PolicyAttachment(Resource):
     """A managed policy ARN attached to roles by a resource of its own."""
 
@@ -181,7 +181,7 @@ class PolicyAttachment(Resource):
     arn_list: bool  # the ARNs are a list the user maintains: detach one by removing it from the list
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InlinePolicy(Resource):
     """An inline policy written as a resource (`aws_iam_role_policy`) or inside its role."""
 
@@ -189,14 +189,14 @@ class InlinePolicy(Resource):
     document: PolicyDocument
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IamRole(Resource):
     assume_role_policy: PolicyDocument | None
     managed_policy_arns: tuple[AnySourced, ...]
     inline_policies: tuple[InlinePolicy, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InstanceProfile(Resource):
     role: AnySourced
 
@@ -204,14 +204,14 @@ class InstanceProfile(Resource):
 # -- network paths: VPCs, routing, gateways ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Vpc(Resource):
     cidr_block: AnySourced  # primary IPv4 CIDR; the default VPC's is DEFAULT 172.31.0.0/16
     ipv6_cidr_block: AnySourced  # DEFAULT None when it has none; UNKNOWN when Amazon assigns it
     is_default: bool  # the region's default VPC: public default subnets, an IGW, main route 0.0.0.0/0 → IGW
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VpcCidrAssociation(Resource):
     """A further IPv4 or IPv6 CIDR block of a VPC."""
 
@@ -230,14 +230,14 @@ class RouteTarget(str, Enum):
     OTHER = "other"  # transit gateway, network interface, VPC endpoint, carrier/local gateway, core network
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RouteTable(Resource):
     vpc: AnySourced
     main: bool  # it is the VPC's main route table (Terraform `aws_default_route_table` adopts it)
     propagating_vpn_gateways: AnySourced = UNSET  # tuple of VpnGateway refs whose routes it receives
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Route(Resource):
     """One route, inline in its table or standalone."""
 
@@ -247,13 +247,13 @@ class Route(Resource):
     target_kind: RouteTarget
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RouteTableAssociation(Resource):
     route_table: AnySourced
     subnet: AnySourced  # DEFAULT for an edge (gateway) association, which routes no subnet
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MainRouteTableAssociation(Resource):
     """Makes a route table the main one of its VPC: subnets without an association use it."""
 
@@ -261,31 +261,31 @@ class MainRouteTableAssociation(Resource):
     route_table: AnySourced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InternetGateway(Resource):
     vpc: AnySourced  # DEFAULT when a GatewayAttachment attaches it (or nothing does: then it is detached)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EgressOnlyInternetGateway(Resource):
     """Outbound-only IPv6: never makes an instance reachable."""
 
     vpc: AnySourced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NatGateway(Resource):
     """Outbound only: never makes an instance reachable."""
 
     subnet: AnySourced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VpnGateway(Resource):
     vpc: AnySourced  # DEFAULT when a GatewayAttachment attaches it
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GatewayAttachment(Resource):
     """An internet gateway or virtual private gateway attached to a VPC by a resource of its own."""
 
@@ -293,7 +293,7 @@ class GatewayAttachment(Resource):
     gateway: AnySourced  # InternetGateway or VpnGateway ref/id
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VpnGatewayRoutePropagation(Resource):
     """Route tables that receive the routes a virtual private gateway learns (its VPN connections' ranges)."""
 
@@ -301,13 +301,13 @@ class VpnGatewayRoutePropagation(Resource):
     route_tables: AnySourced  # tuple of RouteTable refs
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VpnConnection(Resource):
     vpn_gateway: AnySourced
     static_routes_only: AnySourced  # bool; DEFAULT False: BGP, so the ranges it propagates are not in the code
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VpnConnectionRoute(Resource):
     """A static route of a VPN connection: a range on the far side that the gateway propagates."""
 
@@ -315,7 +315,7 @@ class VpnConnectionRoute(Resource):
     destination: AnySourced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VpcPeeringConnection(Resource):
     vpc: AnySourced  # requester
     peer_vpc: AnySourced  # accepter (an id when it is in another account or region)
@@ -324,7 +324,7 @@ class VpcPeeringConnection(Resource):
 # -- load balancers ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoadBalancer(Resource):
     """An application, network, gateway or classic load balancer."""
 
@@ -336,7 +336,7 @@ class LoadBalancer(Resource):
     instances: AnySourced  # classic: tuple of registered Instance refs/ids
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Listener(Resource):
     load_balancer: AnySourced
     port: AnySourced
@@ -346,20 +346,20 @@ class Listener(Resource):
     instance_port: AnySourced = UNSET  # classic: the port it forwards to on the registered instances
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ListenerRule(Resource):
     listener: AnySourced
     target_groups: tuple[AnySourced, ...]  # the target groups its actions forward to
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TargetGroup(Resource):
     target_type: AnySourced  # "instance" (default) | "ip" | "lambda" | "alb"
     port: AnySourced
     protocol: AnySourced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TargetAttachment(Resource):
     """Registers a target with a target group or a classic load balancer: an instance or an auto scaling group."""
 
@@ -367,7 +367,7 @@ class TargetAttachment(Resource):
     target: AnySourced  # Instance or AutoScalingGroup ref/id/name
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImageLookup(Resource):
     """A search for an AMI (`data "aws_ami"`): before a plan the id is unknown, the criteria are known."""
 
@@ -378,7 +378,7 @@ class ImageLookup(Resource):
     image_name: AnySourced  # the AMI name a plan resolved; UNKNOWN before
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SsmParameter(Resource):
     """An SSM parameter naming an AMI (`data "aws_ssm_parameter"`, a CFN `AWS::SSM::Parameter::Value<…>`
     parameter): the path is known, the AMI id only once resolved."""

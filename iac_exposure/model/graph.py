@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, TypeVar
 
+from .._records import record, replace
 from .aws import (
     AutoScalingGroup,
     ComputeKind,
@@ -43,14 +43,14 @@ R = TypeVar("R", bound=Resource)
 AnySourced = Sourced[Any]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OtherResource(Resource):
     """A resource the model does not analyse, kept for the references it makes (an `aws_lb` naming SGs)."""
 
     references: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Grant:
     """One way a role gets permissions: a managed policy ARN or a policy document."""
 
@@ -61,7 +61,7 @@ class Grant:
     detach_block: Resource | None  # a block whose removal detaches it
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Image:
     """The image a launch source's instances run, as far as the files (and a plan) tell.
 
@@ -81,7 +81,7 @@ class Image:
     platforms: tuple[str, ...]  # Inspector `platform` values of instances running the AMI
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Compute:
     """A resource that launches instances, with its effective settings and resolved links."""
 

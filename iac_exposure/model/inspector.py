@@ -3,10 +3,10 @@ boundary that validates the export is `iac_exposure/inspector.py`, imported only
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .._records import field, record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VulnerablePackage:
     name: str
     version: str  # installed version, with epoch and release when Inspector gives them
@@ -14,7 +14,7 @@ class VulnerablePackage:
     arch: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InspectorFinding:
     arn: str
     type: str  # PACKAGE_VULNERABILITY | NETWORK_REACHABILITY | CODE_VULNERABILITY
@@ -33,7 +33,7 @@ class InspectorFinding:
         return any("AV:N" in vector.split("/") for vector in self.vectors)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InspectorFindings:
     """Findings indexed by the AMI the instance runs (`resources[].details.awsEc2Instance.imageId`)."""
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from .._records import record
 from ..source import Span
 from .aws import (
     AutoScalingGroup,
@@ -57,7 +57,7 @@ DEFAULT_VPC_CIDR = ipaddress.ip_network("172.31.0.0/16")
 _WORLD_V4 = ipaddress.ip_network("0.0.0.0/0")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hop:
     """One step of a path, as evidence: what it is, and where it is written (None: an AWS default)."""
 
@@ -83,7 +83,7 @@ class Gateway(str, Enum):
     UNKNOWN = "unknown"  # a target not in the scanned code
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RouteEntry:
     destination: Network | None  # None: not known (a prefix list, BGP-learned ranges, an unevaluated value)
     gateway: Gateway
@@ -92,7 +92,7 @@ class RouteEntry:
     version: int | None = None  # for an unknown destination: its IP version, when that much is known
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Placement:
     """Where instances land: a subnet with its VPC, route table and network ACL, each resolved or unknown."""
 
@@ -108,7 +108,7 @@ class Placement:
     acl_hop: Hop
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoadBalancerPath:
     """A listener of a load balancer that forwards to a registered instance or auto scaling group."""
 

@@ -9,10 +9,10 @@ it out (CloudFormation `AWS::NoValue`, named in `via`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
+from .._records import record
 from ..source import Span
 
 T = TypeVar("T")
@@ -24,7 +24,7 @@ class Origin(str, Enum):
     UNKNOWN = "unknown"  # an expression we could not evaluate
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ref:
     """A reference to another resource of the same model, by its address (`aws_iam_role.app`, `AppRole`)."""
 
@@ -32,7 +32,7 @@ class Ref:
     attribute: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sourced(Generic[T]):
     value: T | None
     origin: Origin

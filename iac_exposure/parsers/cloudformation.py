@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from .._records import record
 from ..source import SourceFile, Span
 from . import ParseError
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Node:
     """One value of the template: a dict of nodes, a tuple of nodes, or a scalar."""
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from .._records import record
 from ..source import SourceFile
 from . import ParseError
 
@@ -23,7 +23,7 @@ _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class JsonNode:
     """One JSON value: a scalar, a `dict[str, JsonNode]` (object) or a `list[JsonNode]` (array).
 

@@ -9,9 +9,9 @@ Member names are those of botocore's ec2 `RequestLaunchTemplateData`/`ResponseLa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from .._records import record
 from .json_spans import JsonNode
 
 LAUNCH_TEMPLATE_DATA_KEYS = frozenset(
@@ -47,7 +47,7 @@ def is_launch_template(data: Any) -> bool:
     return keys <= LAUNCH_TEMPLATE_DATA_KEYS
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LaunchTemplateDocument:
     """One launch-template data object to analyse, with what the document says about it."""
 

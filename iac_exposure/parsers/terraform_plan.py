@@ -11,9 +11,9 @@ What we read (https://developer.hashicorp.com/terraform/internals/json-format):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from .._records import field, record
 from .json_spans import JsonNode
 
 SUPPORTED_MAJOR = "1"
@@ -58,7 +58,7 @@ def strip_index(address: str) -> str:
     return _INDEX.sub("", address)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PlannedInstance:
     """One resource instance of `resource_changes` that will exist after apply."""
 
@@ -84,7 +84,7 @@ class PlannedInstance:
         return f"data.{base}" if self.mode == "data" else base
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class ModuleConfig:
     """One module of `configuration`: its resources' expressions and its outputs."""
 

@@ -8,10 +8,10 @@ knows the mapping it goes into and a removal knows the list around the element.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from .._records import field, record, replace
 from ..model.aws import Resource
 from ..model.values import Origin, Sourced
 from ..parsers.cloudformation import Node
@@ -41,7 +41,7 @@ _IPV4_PATTERN = r"^(\d{1,3}\.){3}\d{1,3}/([1-9]|[12]\d|3[0-2])$"
 _IPV6_PATTERN = r"^[0-9a-fA-F:.]+/([1-9]|[1-9]\d|1[01]\d|12[0-8])$"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Located:
     node: Node
     parent: Node | None
@@ -208,7 +208,7 @@ class Style(Protocol):
     def remove_member(self, tree: Tree, member: Located) -> Edit: ...
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _TemplateInputs:
     names: dict[str, str] = field(default_factory=dict)  # preferred name → chosen parameter name
     declared: dict[str, NewInput] = field(default_factory=dict)  # chosen name → what it asks for

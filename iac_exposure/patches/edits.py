@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 
+from .._records import record
 from ..source import SourceFile
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Edit:
     file: SourceFile
     start: int
@@ -60,7 +60,7 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _Region:
     first: int  # the first old line it replaces (0-based)
     end: int  # the line after the last one (exclusive); first == end: lines are only added

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from .._records import record
 from ..findings import Applicability
 from ..model.aws import Resource, SecurityGroupRule
 from ..model.values import Sourced
@@ -12,7 +12,7 @@ from ..model.values import Sourced
 AnySourced = Sourced[Any]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewInput:
     """A value only the user knows, asked for through a new input (TF `variable`, CFN `Parameter`)."""
 
@@ -21,7 +21,7 @@ class NewInput:
     ipv6: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SetValue:
     """Set an attribute: replace an explicit value, or insert it (and its missing blocks) when absent."""
 
@@ -29,13 +29,13 @@ class SetValue:
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReplaceWithInput:
     target: AnySourced
     input: NewInput
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReplaceItem:
     """Replace one value by several (`s3:*` → `s3:Get*`, `s3:List*`, `s3:Describe*`)."""
 
@@ -43,21 +43,21 @@ class ReplaceItem:
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RemoveItem:
     """Remove one element of a list (a policy ARN, a statement, a role of an attachment)."""
 
     target: AnySourced
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RemoveBlock:
     """Remove a whole resource or nested block."""
 
     target: Resource
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReferenceOwnGroup:
     """Admit the rule's own security group (its members) instead of one CIDR source of the rule.
 
@@ -69,7 +69,7 @@ class ReferenceOwnGroup:
     rule: SecurityGroupRule
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UseParameter:
     """Launch from the image an SSM public parameter names (`/aws/service/…`, kept current by its publisher).
 
@@ -87,7 +87,7 @@ class UseParameter:
 Action = SetValue | ReplaceWithInput | ReplaceItem | RemoveItem | RemoveBlock | ReferenceOwnGroup | UseParameter
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Remedy:
     title: str
     action: Action | None  # None: only a suggestion in words

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
+from .._records import field, record, replace
 from ..findings import Applicability, Finding
 from ..source import SourceFile
 from .edits import Edit, edits_diff
@@ -17,7 +17,7 @@ class Unpatchable(Exception):
     """The remedy cannot be written as an edit here; the reason is shown to the user."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Patch:
     applicability: Applicability
     reason: str
@@ -26,7 +26,7 @@ class Patch:
     diff: str | None = None  # None: a display-only suggestion in words
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class PatchContext:
     """What a writer may consult besides the target: the files analysed with it, and a per-scan memo
     (new inputs are declared once per module or template, whichever findings need them)."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from .._records import field, record
 from ..config import Config
 from ..diagnostics import Diagnostic
 from ..model.aws import Resource
@@ -19,7 +19,7 @@ from ..source import SourceFile, decode
 from ..suppressions import Suppression
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Variant:
     """One reading of a unit under assumptions the scan cannot decide (a CloudFormation condition that depends
     on a value only the deployment knows). A finding that holds in some variants only says what it assumes."""
@@ -28,7 +28,7 @@ class Variant:
     resources: list[Resource]
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class Unit:
     """Files analysed together, and what came of them."""
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from .._records import record
 
 # resource types whose model class can be found by a literal name (their adapters pass `aliases`)
 ALIASABLE = frozenset({
@@ -62,7 +63,7 @@ _MODULE_SOURCE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"(\.{1,2}/[^"]*)"', re.M
 _ACCOUNT_WIDE = re.compile(r"\baws_default_\w+|\baws_ec2_instance_metadata_defaults\b")
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _Index:
     defines: set[str]  # `var.x`, `local.x`, `module.x`, `data.T.x`, `T.x`
     resources: set[str]  # what it defines that others attach to: `T.x`, `module.x`

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from .._records import record
 from ..findings import Applicability, Finding, TraitMeta
 from ..model.aws import ComputeKind, Resource, SecurityGroup, SecurityGroupRule, Subnet
 from ..model.graph import Compute, Model
@@ -84,7 +84,7 @@ LAUNCHED = (
 NO_PUBLIC_IP = "Do not assign a public IP address"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PublicAddress:
     """Why instances of a compute resource get a public IPv4 address, and the cheapest way to take it away."""
 

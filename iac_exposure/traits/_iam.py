@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from .._records import record
 from ..config import Config
 from ..findings import Applicability, Finding, TraitMeta
 from ..model.aws import IamRole, PolicyDocument, PolicyStatement, Resource
@@ -25,7 +25,7 @@ _ADMIN_MANAGED = {"AdministratorAccess", "PowerUserAccess", "IAMFullAccess"}
 _SERVICE_WILDCARD = re.compile(r"^(?P<service>[a-z0-9-]+):\*$", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Privilege:
     level: str  # ADMIN | SERVICE_ADMIN
     holder: Resource

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from .._records import record
 from ..findings import Applicability, Finding, TraitMeta
 from ..model.aws import ComputeKind, Resource
 from ..model.graph import Compute, Image
@@ -25,7 +25,7 @@ from ._common import owner_of
 AnySourced = Sourced[Any]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Family:
     """An OS family and the maintained image its users should launch from."""
 
@@ -127,7 +127,7 @@ SUSE = Family(
 FAMILIES = (AMAZON_LINUX, UBUNTU, DEBIAN, WINDOWS, RHEL, CENTOS, SUSE)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EndOfLife:
     """A release whose vendor stopped (free) security updates on `ended`."""
 
@@ -263,7 +263,7 @@ def release_by_platform(platform: str) -> EndOfLife | None:
     return next((r for r in END_OF_LIFE if r.platforms.search(text)), None)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Evidence:
     """What says which release an image runs, and where that is written."""
 

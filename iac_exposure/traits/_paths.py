@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from .._records import record
 from ..config import Config
 from ..model.aws import NetworkAclEntry, SecurityGroup, SecurityGroupRule
 from ..model.graph import Model
@@ -73,7 +73,7 @@ def has_public(network: Network, trusted: tuple[Network, ...] = ()) -> bool:
     return not any(network.version == net.version and network.subnet_of(net) for net in excluded)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Admission:
     """One CIDR source of one ingress rule of a security group."""
 
@@ -119,7 +119,7 @@ def admissions(model: Model, groups: Iterable[SecurityGroup]) -> list[Admission]
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Witness:
     """A packet that gets through: from `address` to `port`, admitted by `admission`, routed by `route`."""
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ..._records import record
 from ...model.values import Origin, Sourced, default, unknown
 from ...source import Span
 
@@ -79,7 +79,7 @@ class Block:
         return [Block(item, item.span) for item in self.get(name).items() if isinstance(item.value, dict)]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ResourceEntry:
     """A resource of the template about to be adapted, with its properties evaluated."""
 

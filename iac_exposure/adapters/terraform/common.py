@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ..._records import record
 from ...model.values import Origin, Sourced, default
 from ...parsers.terraform_hcl import HclBlock
 from ...source import Span
@@ -69,7 +69,7 @@ class BlockReader:
         return [BlockReader(ev, b, b.span) for b, ev in self.ev.blocks(self.block, name)]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ResourceBlock:
     """A top-level `resource` block about to be adapted."""
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..._records import record
 from ...model.values import Origin, Ref, Sourced, unknown
 from ...parsers import ParseError
 from ...parsers.terraform_hcl import HclAttribute, HclBlock, node_span, parse_expression
@@ -34,7 +34,7 @@ MAX_INSTANCES = 256  # count / for_each / dynamic / for expressions: elements lo
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Failed(Sourced[Any]):
     """An expression Terraform would reject: unknown to everyone but `try()` and `can()`."""
 
@@ -808,7 +808,7 @@ def _for_parts(node: Any) -> tuple[Any, Any, Any]:
 # -- templates ---------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _Part:
     """A piece of a template: text, an interpolation, a directive, or (before parsing) raw expression text."""
 

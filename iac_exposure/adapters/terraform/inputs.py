@@ -9,10 +9,10 @@ primitive strings/numbers/bools convert as Terraform converts them. Anything we 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..._records import record
 from ...model.values import Origin, Sourced
 from ...parsers import ParseError
 from ...parsers.terraform_hcl import HclAttribute, HclBlock, parse_expression
@@ -22,7 +22,7 @@ from .evaluator import Evaluator, Scope, to_string, with_via
 AnySourced = Sourced[Any]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Type:
     kind: str  # "string" | "number" | "bool" | "any" | "list" | "set" | "map" | "object" | "tuple"
     element: Type | None = None  # list/set/map

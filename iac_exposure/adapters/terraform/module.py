@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..._records import field, fields, is_record, record
 from ...model.aws import Resource
 from ...model.graph import OtherResource
 from ...model.values import Origin, Ref, Sourced, unknown
@@ -140,7 +140,7 @@ _META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depen
 MAX_MODULE_DEPTH = 32
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class ModuleSource:
     """One module directory, parsed: shared by every call of it."""
 
@@ -238,7 +238,7 @@ class Loader(Protocol):
         """A file's text if it lies inside the scanned modules; None otherwise."""
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class Tree:
     """What every module instance of one root shares."""
 
@@ -450,7 +450,7 @@ def adapt_tree(root: ModuleScope) -> list[Resource]:
     return out
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _Adapted:
     """A resource block adapted once per instance, under the block's address."""
 
@@ -489,7 +489,7 @@ def _fingerprint(value: Any, split: set[str]) -> Any:
         return tuple((k, _fingerprint(v, split)) for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
     if isinstance(value, frozenset):  # the addresses a resource we do not model refers to
         return frozenset(_block_of(v, split) if isinstance(v, str) else v for v in value)
-    if is_dataclass(value) and not isinstance(value, type):
+    if is_record(value) and not isinstance(value, type):
         return (type(value), *(_fingerprint(getattr(value, f.name), split) for f in fields(value)))
     return value
 

@@ -11,9 +11,9 @@ a reference to one (`ami = data.aws_ami.x.id`) links to it, so the lookup's filt
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
+from ..._records import replace
 from ...model.aws import ImageLookup, Resource, SsmParameter
 from ...model.graph import OtherResource
 from ...model.values import Origin, Sourced, unknown

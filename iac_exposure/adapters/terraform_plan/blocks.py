@@ -19,9 +19,9 @@ patched.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
+from ..._records import record
 from ...model.values import Origin, Ref, Sourced, default, unknown
 from ...parsers.json_spans import JsonNode
 from ...parsers.terraform_hcl import HclAttribute, HclBlock, node_span
@@ -42,7 +42,7 @@ WRITTEN = _Written()
 Config = dict[str, Any] | _Written | None  # None: the block is not in the configuration
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PlanContext:
     refs: References
     module: str  # the module instance address of the resource (`module.app`, "" for the root)

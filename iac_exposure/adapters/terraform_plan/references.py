@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
+from ..._records import record
 from ...parsers.terraform_plan import PlannedInstance, module_call, module_config, module_steps, strip_index
 
 _MAX_DEPTH = 32
@@ -28,7 +28,7 @@ LINK_ATTRIBUTES = frozenset({"", "id", "arn", "name", "default_route_table_id", 
 _IGNORED = ("path", "terraform", "self")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resolved:
     addresses: tuple[str, ...]  # absolute instance addresses
     complete: bool  # False: the expression also depends on values that are not resources of the plan

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..._records import record
 from ...config import Config
 from ...diagnostics import Diagnostic
 from ...parsers.terraform_hcl import HclAttribute, HclBlock
@@ -23,7 +23,7 @@ from ...readers import Unit, load_source
 from ..terraform.evaluator import Evaluator, Scope
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ModuleSource:
     directory: Path
     blocks: dict[str, HclBlock]  # `aws_instance.web`, `data.aws_ami.x` → its block
