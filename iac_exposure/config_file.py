@@ -9,7 +9,6 @@ in the file are relative to its directory.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 from collections.abc import Iterable
@@ -148,6 +147,8 @@ def _describe(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         model = ResourceIgnoreSettings if "per-resource-ignores" in loc[:-1] else FileSettings
         keys = sorted(model.keys())
+        import difflib
+
         close = difflib.get_close_matches(str(loc[-1]), keys, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(keys)})"
         return f"{key}: unknown key{hint}"

@@ -8,7 +8,6 @@ report starts on a clean line.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -45,7 +44,7 @@ class ProgressBar:
         if total <= 0 or now - self._start < self._delay or (now - self._last < self._interval and done < total):
             return
         self._last = now
-        width = max(10, min(40, shutil.get_terminal_size((80, 24)).columns - 30))
+        width = max(10, min(40, _columns() - 30))
         filled = width * done // total
         line = f"\rscanning [{'#' * filled}{'.' * (width - filled)}] {done}/{total} files"
         self._stream.write(line)
@@ -57,3 +56,12 @@ class ProgressBar:
             self._stream.write("\r\033[K")
             self._stream.flush()
             self._drawn = False
+
+
+def _columns() -> int:
+    """The terminal's width (`shutil.get_terminal_size` without importing shutil, which pulls in the
+    compression modules)."""
+    try:
+        return int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(2).columns
+    except (ValueError, OSError):
+        return 80

@@ -38,25 +38,29 @@ class PatchContext:
 def writer_for(file: SourceFile) -> ModuleType:
     """The writer module of a file's format: `edits(action, ctx)`, and optionally `note(action, ctx)`, a
     sentence added to the patch's reason (what the user must do besides applying it)."""
-    writer = _writers().get(file.format)
-    if writer is None:
+    name = _WRITERS.get(file.format)
+    if name is None:
         raise Unpatchable(f"no patch writer for {file.display}")
-    return writer
+    return _writer(name)
+
+
+_WRITERS = {
+    "hcl": "hcl",
+    "cfn-yaml": "cfn_yaml",
+    "cfn-json": "cfn_json",
+    "hcl-installed": "installed_module",
+    "json": "json_writer",
+    "launch-template-versions": "launch_template_versions",
+    "terraform-plan": "terraform_plan",
+}
 
 
 @functools.cache
-def _writers() -> dict[str, ModuleType]:
-    from . import cfn_json, cfn_yaml, hcl, installed_module, json_writer, launch_template_versions, terraform_plan
+def _writer(name: str) -> ModuleType:
+    """Imported when a file of its format is patched: a Terraform scan never loads the JSON writers."""
+    from importlib import import_module
 
-    return {
-        "hcl": hcl,
-        "cfn-yaml": cfn_yaml,
-        "cfn-json": cfn_json,
-        "hcl-installed": installed_module,
-        "json": json_writer,
-        "launch-template-versions": launch_template_versions,
-        "terraform-plan": terraform_plan,
-    }
+    return import_module(f".{name}", __package__)
 
 
 class Patcher:

@@ -30,9 +30,9 @@ class Family:
     """An OS family and the maintained image its users should launch from."""
 
     name: str
-    names: re.Pattern[str]  # AMI names and name patterns (lowercase)
-    parameters: re.Pattern[str]  # SSM public parameter paths (lowercase)
-    platforms: re.Pattern[str]  # Inspector platform values (uppercase, `_`-separated)
+    names: Pattern  # AMI names and name patterns (lowercase)
+    parameters: Pattern  # SSM public parameter paths (lowercase)
+    platforms: Pattern  # Inspector platform values (uppercase, `_`-separated)
     successor: str  # the maintained release suggested
     parameter: str | None  # its SSM public parameter, `{arch}` filled in; None: its vendor publishes none
     arches: tuple[str, str]  # how the parameter spells x86-64 and Arm
@@ -40,8 +40,27 @@ class Family:
     advice: str  # what to do when there is no parameter to point at
 
 
-def _re(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+class Pattern:
+    """A regular expression compiled when first searched: the tables below hold ~100 of them and most scans
+    never look at an image name (compiling them all cost ~20 ms of every run's start-up)."""
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled.search(text)
+
+    def __repr__(self) -> str:
+        return f"Pattern({self.source!r})"
+
+
+def _re(pattern: str) -> Pattern:
+    return Pattern(pattern)
 
 
 _NEVER = _re(r"(?!)")
@@ -136,10 +155,10 @@ class EndOfLife:
     ended: date
     what: str  # what ended: "standard support", "maintenance support", "extended support", "LTS"
     source: str  # the vendor page giving the date
-    names: re.Pattern[str]
-    parameters: re.Pattern[str]
-    platforms: re.Pattern[str]
-    unless: re.Pattern[str] = _NEVER  # images of the release that are still maintained (Ubuntu Pro: ESM)
+    names: Pattern
+    parameters: Pattern
+    platforms: Pattern
+    unless: Pattern = _NEVER  # images of the release that are still maintained (Ubuntu Pro: ESM)
 
 
 _UBUNTU_PRO = _re(r"pro-server|ubuntu-pro|/pro/")
