@@ -262,3 +262,28 @@ def test_a_time_budget_is_not_swallowed_by_the_fallback(monkeypatch: pytest.Monk
     monkeypatch.setattr(cfn_decode, "decode", expire)
     with pytest.raises(BudgetExceeded):
         cfn.parse(SourceFile(Path("t.yaml"), "A: 1\n", ""))
+
+
+def test_a_cached_template_is_the_tree_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from iac_exposure.config import Config
+    from iac_exposure.readers import cloudformation as reader
+
+    config = Config(cache_dir=tmp_path)
+    paths = sorted(DATA.glob("*"))
+    parsed = [reader._parse(SourceFile(path, path.read_text(), ""), config) for path in paths]
+
+    def not_parsed(file: SourceFile) -> cfn.Node:
+        raise AssertionError(f"{file.path} parsed again")
+
+    monkeypatch.setattr(cfn, "parse", not_parsed)
+    for path, tree in zip(paths, parsed):
+        cached = reader._parse(SourceFile(path, path.read_text(), ""), config)
+        assert _shape(cached) == _shape(tree)
+        assert all(node.span.file is cached.span.file for node in _nodes(cached))
+
+
+def _nodes(node: cfn.Node) -> list[cfn.Node]:
+    children = (
+        node.value.values() if isinstance(node.value, dict) else node.value if isinstance(node.value, tuple) else ()
+    )
+    return [node, *(n for child in children for n in _nodes(child))]
