@@ -86,6 +86,21 @@ def test_scanning_no_template_never_imports_cfn_lint(tmp_path: Path) -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_scanning_valid_templates_never_imports_cfn_lint(tmp_path: Path) -> None:
+    """Valid templates, YAML and JSON, are decoded without cfn-lint (`parsers/cfn_decode.py`)."""
+    for name in ("bad.yaml", "bad.json"):
+        text = (FIXTURES / "cloudformation" / "remote_access_open" / name).read_text()
+        (tmp_path / name).write_text(text)
+    code = (
+        "import sys; from iac_exposure.api import scan; from iac_exposure.config import Config; "
+        f"report = scan([{str(tmp_path)!r}], Config(use_cache=False)); "
+        "print(report.files_scanned, len(report.results), len(report.diagnostics), 'cfnlint' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    files, results, diagnostics, imported = out.stdout.split()
+    assert (files, results != "0", diagnostics, imported) == ("2", True, "0", "False")
+
+
 def test_a_broken_template_is_a_parse_error_with_its_line(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text(
         'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n'

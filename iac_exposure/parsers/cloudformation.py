@@ -1,6 +1,10 @@
 """CloudFormation templates (YAML or JSON): cfn-lint's decoder, turned into nodes with exact spans.
 
-cfn-lint's decoder (`cfnlint.decode.decode_str`) marks mappings, sequences, strings and keys with 0-based
+The template is decoded by `cfn_decode`, which builds what cfn-lint's decoder (`cfnlint.decode.decode_str`)
+would, without importing cfn-lint (slow to import); a template it is not sure about, or cannot decode, is
+decoded by cfn-lint's decoder itself, whose error messages and lines a ParseError carries.
+
+cfn-lint's decoder marks mappings, sequences, strings and keys with 0-based
 line/column marks, and turns short-form intrinsics (`!Ref X`) into long forms (`{"Ref": "X"}`). Numbers,
 booleans and nulls carry no marks, nor do the arguments of a short-form intrinsic. Those are found in the text:
 scanning on from the end of the key or element before them, and checking that the token found reads back as
@@ -38,19 +42,40 @@ class Node:
 
 def parse(file: SourceFile) -> Node:
     """The template as nodes. Raises ParseError (with a 1-based line when cfn-lint gives one)."""
+    template = _fast_decode(file.text)
+    if template is None:
+        template = _cfn_lint_decode(file.text)
+    if not isinstance(template, dict):
+        raise ParseError("the template is not a mapping")
+    return _Converter(file).root(template)
+
+
+def _fast_decode(text: str) -> Any:
+    """What cfn-lint's decoder would return, without importing cfn-lint (`cfn_decode`); None when only
+    cfn-lint's decoder can tell (an invalid template, or one that decoder is not sure to build the same)."""
+    from ..limits import BudgetExceeded
+    from .cfn_decode import decode
+
+    try:
+        return decode(text)
+    except BudgetExceeded:
+        raise
+    except Exception:  # noqa: BLE001 - whatever it is, cfn-lint's decoder decides, with its own messages
+        return None
+
+
+def _cfn_lint_decode(text: str) -> Any:
     from cfnlint.decode import decode_str  # type: ignore[import-untyped]
 
     try:
-        template, matches = decode_str(file.text)
+        template, matches = decode_str(text)
     except RecursionError:
         raise ParseError("the template is nested too deeply") from None
     if matches:
         first = matches[0]
         line = getattr(first, "linenumber", None)
         raise ParseError(str(getattr(first, "message", first)), line if isinstance(line, int) else None)
-    if not isinstance(template, dict):
-        raise ParseError("the template is not a mapping")
-    return _Converter(file).root(template)
+    return template
 
 
 _SKIP = " \t\r\n,"
@@ -252,6 +277,8 @@ def _plain(obj: Any, span: Span) -> Any:
         return tuple(Node(_plain(v, span), span, span, exact=False) for v in obj)
     if isinstance(obj, (datetime.date, datetime.datetime)):
         return obj.isoformat()
+    if isinstance(obj, str):
+        return str(obj)  # a plain string: not the decoder's, with its marks
     return obj
 
 

@@ -10,15 +10,21 @@ template is a unit of its own; a resource's `Metadata: {iac-exposure: {ignore: [
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.util
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..diagnostics import Diagnostic
 from ..source import SourceFile
 from . import Unit, Variant, load_source
+
+if TYPE_CHECKING:
+    from ..parsers.cloudformation import Node
 
 SUFFIXES = (".yaml", ".yml", ".template")
 # a file that mentions neither is not decoded at all
@@ -65,6 +71,7 @@ class CloudFormationReader:
                 found = unit(source, None, config)
                 if found.files or found.diagnostics:
                     yield found
+        trim_cache(config)
 
 
 def unit(source: SourceFile, data: Any, config: Config) -> Unit:
@@ -73,14 +80,14 @@ def unit(source: SourceFile, data: Any, config: Config) -> Unit:
     from ..adapters.cloudformation.template import adapt_template
     from ..limits import BudgetExceeded, time_budget
     from ..parsers import ParseError
-    from ..parsers.cloudformation import parse, to_data
+    from ..parsers.cloudformation import to_data
 
     found = Unit()
     display = source.path.as_posix()
     source.format = "cfn-json" if source.text.lstrip().startswith("{") else "cfn-yaml"
     try:
         with time_budget(config.file_time_budget):
-            root = parse(source)
+            root = _parse(source, config)
             if not is_cloudformation(to_data(root, depth=4)):
                 return found
             readings = adapt_template(root, dict(config.parameters))
@@ -104,6 +111,50 @@ def unit(source: SourceFile, data: Any, config: Config) -> Unit:
             for assumed, resources in readings
         ]  # fmt: skip
     return found
+
+
+_uncached = False  # a template was parsed (a parse-cache miss) since the cache was last trimmed
+
+
+def _parse(source: SourceFile, config: Config) -> Node:
+    """The template's nodes, from the parse cache when the same text was parsed before: a hit is ~1.5x faster
+    than decoding, and does not import the decoder (the patches of findings still decode their template)."""
+    global _uncached
+    from ..parse_cache import parse_cache
+    from ..parsers.cloudformation import parse
+
+    cache = parse_cache(config, f"cloudformation\0{_decoders()}")
+    if cache is None:
+        return parse(source)
+    misses = cache.misses
+    root = cache.get_or_parse("template", source, parse)
+    _uncached = _uncached or cache.misses > misses
+    return root
+
+
+def trim_cache(config: Config) -> None:
+    """After the templates of a scan: keep the parse cache within its bound when templates were added to it."""
+    global _uncached
+    from ..parse_cache import parse_cache
+
+    cache = parse_cache(config, "cloudformation") if _uncached else None
+    if cache is not None:
+        cache.evict()
+    _uncached = False
+
+
+@functools.cache
+def _decoders() -> str:
+    """PyYAML's and cfn-lint's versions (what a parsed template depends on besides its text), read without
+    importing them (a cache hit must not pay for that)."""
+    digest = hashlib.sha256()
+    for package, name in (("yaml", "__init__.py"), ("cfnlint", "version.py")):
+        spec = importlib.util.find_spec(package)
+        try:
+            digest.update(Path(spec.origin).parent.joinpath(name).read_bytes())  # type: ignore[union-attr,arg-type]
+        except (OSError, AttributeError, TypeError):
+            digest.update(f"no {package}".encode())
+    return digest.hexdigest()
 
 
 def _suppressions(root: Any, display: str) -> dict[str, list[Any]]:

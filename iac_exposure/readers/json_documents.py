@@ -51,6 +51,8 @@ class JsonReader:
         return path.suffix == ".json" and not path.name.endswith(_NOT_OURS)
 
     def units(self, paths: list[Path], config: Config) -> Iterator[Unit]:
+        from . import cloudformation
+
         available = formats()
         for path in paths:
             failed = Unit()
@@ -76,6 +78,7 @@ class JsonReader:
                 if fmt.detect(data):
                     yield fmt.unit(source, data, config)
                     break
+        cloudformation.trim_cache(config)
 
 
 READER = JsonReader()
