@@ -3,8 +3,9 @@
 We use `hcl2.parses_to_tree` (the raw Lark tree, positions on every node) rather than `hcl2.parses`
 (the same tree transformed into LarkElement objects): the transform costs about as much again as the
 parse and adds nothing we read. The Lark tree is copied into compact nodes of our own (the same `data`,
-`children`, `meta.start_pos/end_pos` and token `type`/`start_pos`/`end_pos` the evaluator reads), so a
-parsed file can be cached and loaded back without importing Lark or python-hcl2 at all.
+`children`, `meta.start_pos/end_pos/empty` and token `type`/`start_pos`/`end_pos` the evaluator reads, one
+object per node where Lark has two), so a parsed file can be cached and loaded back without importing Lark
+or python-hcl2 at all (`parse_cache` stores and rebuilds these classes: change them together).
 """
 
 from __future__ import annotations
@@ -41,56 +42,53 @@ class HclBlock:
         return [b for b in self.blocks if b.type == type_]
 
 
-class Meta:
-    """Where a node is: character offsets into its file."""
-
-    __slots__ = ("empty", "end_pos", "start_pos")
-
-    def __init__(self, start_pos: int, end_pos: int, empty: bool = False) -> None:
-        self.start_pos = start_pos
-        self.end_pos = end_pos
-        self.empty = empty
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Meta, (self.start_pos, self.end_pos, self.empty))
-
-
 class Node:
-    """A rule of the parse tree."""
+    """A rule of the parse tree. Its character offsets are its own (`meta` is the node itself, so
+    `node.meta.start_pos` reads as on a Lark tree without a second object per node)."""
 
-    __slots__ = ("children", "data", "meta")
+    __slots__ = ("children", "data", "end_pos", "start_pos")
+    empty = False  # Lark's `meta.empty`: see EmptyNode
 
-    def __init__(self, data: str, children: list[Any], meta: Meta) -> None:
+    def __init__(self, data: str, children: list[Any], start_pos: int, end_pos: int) -> None:
         self.data = data
         self.children = children
-        self.meta = meta
+        self.start_pos = start_pos
+        self.end_pos = end_pos
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Node, (self.data, self.children, self.meta))
+    @property
+    def meta(self) -> Node:
+        return self
+
+
+class EmptyNode(Node):
+    """A rule that matched no characters (Lark's `meta.empty`): offsets 0, 0."""
+
+    __slots__ = ()
+    empty = True
 
 
 class Tok(str):
-    """A token: its text, its terminal's name and its offsets."""
+    """A token: its text, its terminal's name and its offsets. `Tok(text)` alone is a str's constructor (C
+    speed, for the parse cache), so the other three are set after it: see `token`."""
 
     __slots__ = ("end_pos", "start_pos", "type")
     type: str
     start_pos: int
     end_pos: int
 
-    def __new__(cls, value: str, type_: str, start_pos: int, end_pos: int) -> Tok:  # noqa: PYI034
-        token = super().__new__(cls, value)
-        token.type = type_
-        token.start_pos = start_pos
-        token.end_pos = end_pos
-        return token
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Tok, (str(self), self.type, self.start_pos, self.end_pos))
+def token(value: str, type_: str, start_pos: int, end_pos: int) -> Tok:
+    """A whole Tok (the hot loops in `_compact` and `parse_cache` inline this)."""
+    tok = Tok(value)
+    tok.type = type_
+    tok.start_pos = start_pos
+    tok.end_pos = end_pos
+    return tok
 
 
 def _compact(tree: Any) -> tuple[Node, int]:
     """Copy a Lark tree into Nodes and Toks, without recursion; also its depth."""
-    root = Node(str(tree.data), [], _meta(tree))
+    root = _node(tree)
     stack = [(tree, root, 1)]
     deepest = 1
     while stack:
@@ -101,19 +99,23 @@ def _compact(tree: Any) -> tuple[Node, int]:
             if child is None:
                 continue
             if hasattr(child, "children"):
-                node = Node(str(child.data), [], _meta(child))
+                node = _node(child)
                 append(node)
                 stack.append((child, node, level + 1))
             else:
-                append(Tok(str(child), child.type, child.start_pos or 0, child.end_pos or 0))
+                tok = Tok(child)
+                tok.type = child.type
+                tok.start_pos = child.start_pos or 0
+                tok.end_pos = child.end_pos or 0
+                append(tok)
     return root, deepest
 
 
-def _meta(tree: Any) -> Meta:
+def _node(tree: Any) -> Node:
     meta = tree.meta
     if meta.empty:
-        return Meta(0, 0, True)
-    return Meta(meta.start_pos, meta.end_pos)
+        return EmptyNode(str(tree.data), [], 0, 0)
+    return Node(str(tree.data), [], meta.start_pos, meta.end_pos)
 
 
 def node_span(file: SourceFile, node: Any) -> Span:
