@@ -39,6 +39,7 @@ MAX_BYTES = 256 * 1024 * 1024  # evict the least recently used entries beyond th
 FORMAT = f"marshal-1 {sys.version_info[0]}.{sys.version_info[1]} {sys.byteorder}"
 _HEADER = struct.Struct("<4sI")  # magic, crc32 of the marshal payload
 _MAGIC = b"IXPC"
+_PICKLE_MAGIC = b"IXPK"  # other values (CloudFormation nodes): a pickle, checked by the same CRC
 _MARSHAL_VERSION = 4
 
 
@@ -136,18 +137,24 @@ class _Unstorable(Exception):
 
 
 def encode(value: Any, file: SourceFile) -> bytes:
-    """An entry for `value`, a list of HclBlocks of `file`. Raises _Unstorable (or marshal's ValueError)."""
-    payload = _encode(value, file)
-    data = marshal.dumps(payload, _MARSHAL_VERSION)
-    return _HEADER.pack(_MAGIC, zlib.crc32(data)) + data
+    """An entry for `value`: a list of HclBlocks of `file` in the marshal format; anything else (a
+    CloudFormation template's nodes) pickled, with `file` left out. Raises when neither can store it."""
+    try:
+        data = marshal.dumps(_encode(value, file), _MARSHAL_VERSION)
+        magic = _MAGIC
+    except (_Unstorable, ValueError):
+        data, magic = _pickled(value, file), _PICKLE_MAGIC
+    return _HEADER.pack(magic, zlib.crc32(data)) + data
 
 
 def decode(entry: bytes, file: SourceFile) -> Any:
     """The value `encode` stored, its spans pointing at `file`. Raises on anything but an intact entry."""
     magic, crc = _HEADER.unpack_from(entry)
     data = memoryview(entry)[_HEADER.size :]
-    if magic != _MAGIC or zlib.crc32(data) != crc:
+    if magic not in (_MAGIC, _PICKLE_MAGIC) or zlib.crc32(data) != crc:
         raise ValueError("not an entry of this format, or damaged")
+    if magic == _PICKLE_MAGIC:
+        return _unpickled(data, file)
     payload = marshal.loads(data)
     if type(payload) is not tuple or len(payload) != 3:
         raise ValueError("not an entry of this format")
@@ -445,3 +452,33 @@ def _decode_json(
     if first != len(ids):
         raise ValueError("reference count")
     return list(map(get, _unpack(roots, signed=False)))
+
+
+def _pickled(value: Any, file: SourceFile) -> bytes:
+    import io
+    import pickle
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj: Any) -> str | None:
+            if obj is file:
+                return "source-file"
+            if isinstance(obj, SourceFile):
+                raise _Unstorable("refers to another file")
+            return None
+
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
+
+
+def _unpickled(data: memoryview, file: SourceFile) -> Any:
+    import io
+    import pickle
+
+    class Unpickler(pickle.Unpickler):
+        def persistent_load(self, pid: Any) -> Any:
+            if pid != "source-file":
+                raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
+            return file
+
+    return Unpickler(io.BytesIO(data)).load()

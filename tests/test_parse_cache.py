@@ -207,13 +207,25 @@ def test_rare_tree_items_round_trip(tmp_path: Path) -> None:
     assert type(loaded[0].attributes["e"].expr) is EmptyNode
 
 
-def test_values_it_cannot_represent_are_not_stored(tmp_path: Path) -> None:
+def test_values_that_refer_to_another_file_are_not_stored(tmp_path: Path) -> None:
     file = SourceFile(Path("a.tf"), "a = 1\n", "hcl")
     other = SourceFile(Path("b.tf"), "a = 1\n", "hcl")
     cache = ParseCache(tmp_path, "test")
-    for value in ({"not": "blocks"}, [HclBlock("x", (), {}, [], Span(other, 0, 1), other)], [1]):
-        assert cache.get_or_parse("hcl", file, lambda f, v=value: v) is value  # type: ignore[misc]
+    value = [HclBlock("x", (), {}, [], Span(other, 0, 1), other)]
+    assert cache.get_or_parse("hcl", file, lambda f: value) is value
     assert not list(tmp_path.rglob("*"))
+
+
+def test_other_values_are_pickled_with_their_file_left_out(tmp_path: Path) -> None:
+    """A CloudFormation template's nodes are not HCL blocks: they are stored as a pickle, and come back
+    pointing at the file they are loaded for."""
+    file = SourceFile(Path("t.yaml"), "A: 1\n", "cfn-yaml")
+    value = {"A": (1, Span(file, 3, 4))}
+    cache = ParseCache(tmp_path, "test")
+    assert cache.get_or_parse("template", file, lambda f: value) is value
+    again = SourceFile(Path("t.yaml"), "A: 1\n", "cfn-yaml")
+    loaded = cache.get_or_parse("template", again, lambda f: pytest.fail("a hit must not parse"))
+    assert loaded == {"A": (1, Span(again, 3, 4))} and loaded["A"][1].file is again
 
 
 def test_the_format_is_part_of_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
