@@ -141,6 +141,9 @@ SNIPPETS = [
     "a = b == c",
     "a = b\n== c",
     "a = b\n!= c",
+    "a = b * c # c\n\n+ d",
+    "a = b || c * d\n\n+ e",
+    "a = b + c\n\n? d : e",
     "a = b < <<EOF\nx\nEOF\n",
     # conditionals
     "a = b ? c : d",
@@ -290,6 +293,9 @@ INVALID = [
     "a = f(b\n...)",
     "a = b\n-c",
     "a = b\n\n+ c",
+    "a = b || c\n-1",  # found by the property test: an add operator after an or-level binary_op
+    "a = b + c\n\n* d",
+    "a = b ? c : d + e\n\n* f",
     "a\n= 1",
     "a = \n1",
     'a = "${b\n}"',
@@ -380,8 +386,10 @@ def test_damaged_files(path: Path) -> None:
 
 # --- generated HCL -------------------------------------------------------------------------------------------
 
-_SPACE = st.sampled_from([" ", " ", " ", " ", "", "", "\t", "\n", "\n  ", " # c\n", "\r\n", " /* c */ ", "\n\n"])
-_NAMES = st.sampled_from(["a", "b", "var", "x-y", "_z", "count", "each", "for_each", "in", "if", "true", "null", "for"])
+_SPACE = st.sampled_from([" "] * 8 + [""] * 4 + ["\t", "\n", "\n  ", " # c\n", "\r\n", " /* c */ ", "\n\n"])
+_NAMES = st.sampled_from(
+    ["a", "b", "var", "x-y", "_z", "count", "each"] * 2 + ["for_each", "in", "if", "true", "null", "for"]
+)
 _NUMBERS = st.sampled_from(["0", "1", "12", "-1", "-12", "1.5", "-0.5", "1e3", "2E-2", "-1.5e+3"])
 _BINARY = st.sampled_from(["||", "&&", "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%"])
 _CHARS = st.sampled_from(["x", " ", "$", "%", "\\n", '\\"', "$${x}", "%%{x}", "~", "{", "}", "\n"])
