@@ -359,6 +359,31 @@ def test_factories() -> None:
     assert tokens == [("b", "NAME", 0, 1), ("{", "LBRACE", 2, 3), ("}", "RBRACE", 3, 4), ("\n", "NL_OR_COMMENT", 4, 5)]
 
 
+def _lark_depth(tree: Any) -> int:
+    """Rules on the longest root-to-leaf path, tokens not counted (as terraform_hcl._compact measures)."""
+    return 1 + max((_lark_depth(c) for c in tree[1] if len(c) == 5), default=0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a = 1",
+        "b {}",
+        "a = b" + ".c" * 150,  # attribute chains and operator chains are built without recursion
+        "a = " + " + ".join(["b"] * 150),
+        "a = " + "[" * 40 + "]" * 40,
+        (FIXTURES / "terraform" / "internet_reachable" / "bad.tf").read_text(encoding="utf-8"),
+    ],
+    ids=["attribute", "empty-block", "attribute-chain", "operator-chain", "nested-tuples", "fixture"],
+)
+def test_max_depth(text: str) -> None:
+    """`max_depth` refuses exactly the trees deeper than it, by the depth terraform_hcl checks."""
+    want = _lark(text)
+    depth = _lark_depth(want)
+    assert hcl_fast.parse(text, max_depth=depth) == want
+    assert hcl_fast.parse(text, max_depth=depth - 1) is None
+
+
 # --- damaged files: truncated, a character deleted, a character or token inserted ------------------------
 
 INSERTS = list('\n "{}[]()=:,.*-#/<$%~!?\\a1\r>&|+e') + ["${", "%{", "<<EOF\n", "//", "/*", "*/", "if", " in ", "..."]

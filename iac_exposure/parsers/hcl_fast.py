@@ -32,6 +32,7 @@ Nesting deeper than Python's recursion limit allows is given up on (RecursionErr
 
 from __future__ import annotations
 
+import operator
 import re
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
     NodeFactory = Callable[[str, list[Any], int, int, bool], Any]
     TokenFactory = Callable[[str, str, int, int], Any]
-    Part = tuple[Any, int, int]  # a built node or token, its start and end offsets
+    Part = tuple[Any, int, int, int]  # a built node or token, its start and end offsets, its depth
 
 # The terminals' regular expressions exactly as Lark compiles them from hcl2.lark (a test checks this).
 NL_OR_COMMENT = "(?:\\/\\*(.|\n)*?(\\*\\/)|\\/\\/.*\n|#.*\n|\n[ \t]*)"
@@ -112,17 +113,31 @@ _WORD_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NUMBER_START = frozenset("0123456789-")
 
 
+_depth = operator.itemgetter(3)
+
+
 class GiveUp(Exception):
     """The input is invalid, or valid in a way this parser does not reproduce: use Lark."""
 
 
-def parse(text: str, node: NodeFactory | None = None, token: TokenFactory | None = None) -> Any:
-    """The tree `hcl2.parses_to_tree(text)` would return (its `start` rule), or None to leave `text` to Lark."""
+def parse(
+    text: str,
+    node: NodeFactory | None = None,
+    token: TokenFactory | None = None,
+    max_depth: int | None = None,
+) -> Any:
+    """The tree `hcl2.parses_to_tree(text)` would return (its `start` rule), or None to leave `text` to Lark.
+
+    With `max_depth`, also None when the tree is deeper than that: more rules on one root-to-leaf path,
+    counting `start` as 1 and no tokens (the depth `terraform_hcl._compact` measures)."""
     parser = _Parser(text, node or _tuple_node, token or _tuple_token)
     try:
-        return parser.start()
+        tree, depth = parser.start()
     except (GiveUp, RecursionError, IndexError):
         return None
+    if max_depth is not None and depth > max_depth:
+        return None
+    return tree
 
 
 def _tuple_node(data: str, children: list[Any], start: int, end: int, empty: bool) -> Any:
@@ -149,19 +164,20 @@ class _Parser:
     # --- building -----------------------------------------------------------------------------------------
 
     def _tok(self, type_: str, text: str, start: int, end: int) -> Part:
-        return (self.make_token(text, type_, start, end), start, end)
+        return (self.make_token(text, type_, start, end), start, end, 0)
 
     def _node(self, data: str, parts: list[Part]) -> Part:
         start = parts[0][1]
         end = parts[-1][2]
-        return (self.make_node(data, [p[0] for p in parts], start, end, False), start, end)
+        depth = 1 + max(map(_depth, parts))
+        return (self.make_node(data, [p[0] for p in parts], start, end, False), start, end, depth)
 
     def _wrap(self, data: str, part: Part) -> Part:
-        return (self.make_node(data, [part[0]], part[1], part[2], False), part[1], part[2])
+        return (self.make_node(data, [part[0]], part[1], part[2], False), part[1], part[2], part[3] + 1)
 
     def _leaf(self, data: str, type_: str, start: int, end: int) -> Part:
         tok = self.make_token(self.s[start:end], type_, start, end)
-        return (self.make_node(data, [tok], start, end, False), start, end)
+        return (self.make_node(data, [tok], start, end, False), start, end, 1)
 
     # --- lexing helpers -----------------------------------------------------------------------------------
 
@@ -337,7 +353,7 @@ class _Parser:
                     pass  # at an expression's start `<<` can only be a heredoc (or an error)
                 elif self._raw_op(r, True) is not None:
                     break
-            toks.append((self.make_token(m.group(), "NL_OR_COMMENT", q, end), q, end))
+            toks.append((self.make_token(m.group(), "NL_OR_COMMENT", q, end), q, end, 0))
             p = end
         if not toks:
             return None
@@ -346,14 +362,15 @@ class _Parser:
 
     # --- structure ----------------------------------------------------------------------------------------
 
-    def start(self) -> Any:
+    def start(self) -> tuple[Any, int]:
+        """The `start` rule and the tree's depth."""
         body = self._body(top=True)
         if self._skip(self.pos) != self.end:
             raise GiveUp
-        obj, start, end = body
+        obj, start, end, depth = body
         if start < 0:
-            return self.make_node("start", [obj], 0, 0, True)
-        return self.make_node("start", [obj], start, end, False)
+            return self.make_node("start", [obj], 0, 0, True), depth + 1
+        return self.make_node("start", [obj], start, end, False), depth + 1
 
     def _body(self, top: bool = False) -> Part:
         parts: list[Part] = []
@@ -367,7 +384,7 @@ class _Parser:
             parts.append(item)
             nl = self._newlines()
         if not parts:
-            return (self.make_node("body", [], 0, 0, True), -1, -1)
+            return (self.make_node("body", [], 0, 0, True), -1, -1, 1)
         return self._node("body", parts)
 
     def _name_part(self, word: tuple[str, int, int]) -> Part:
