@@ -1,0 +1,13 @@
+variable "env" {
+  type    = string
+  default = "dev"
+}
+
+variable "enabled" {
+  type    = bool
+  default = true
+}
+
+provider "aws" {
+  region = "us-east-1"
+}
