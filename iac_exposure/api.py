@@ -139,7 +139,13 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         if not files:
             continue
         wanted = set(files)
-        for unit, outcome, problems in _analysed_units(reader, files, config, policy, inspector, report.diagnostics):
+
+        def partly(tasks_done: int, tasks: int, before: int = done, count: int = len(files)) -> None:
+            if progress is not None:  # while workers run: the share of this reader's files done so far
+                progress(min(before + count * tasks_done // max(tasks, 1), total), total)
+
+        analysed = _analysed_units(reader, files, config, policy, inspector, report.diagnostics, partly)
+        for unit, outcome, problems in analysed:
             report.diagnostics.extend(unit.diagnostics)
             report.diagnostics.extend(problems)
             loaded.extend(unit.files)
@@ -197,6 +203,7 @@ def _analysed_units(
     policy: Policy,
     inspector: InspectorFindings | None,
     diagnostics: list[Diagnostic],
+    partly: Callable[[int, int], None],
 ) -> Iterator[tuple[Unit, Outcome, list[Diagnostic]]]:
     """Each unit of a reader with its analysis (and the internal errors that analysis met). A reader that
     splits its work into independent tasks (`prepare`) has them run in worker processes on big scans."""
@@ -227,7 +234,7 @@ def _analysed_units(
         except Exception as exc:  # noqa: BLE001
             return Unit(), Outcome(), [_internal(where, exc)]
 
-    yield from fork_map(run, tasks, jobs)
+    yield from fork_map(run, tasks, jobs, lambda n: partly(n, len(tasks)))
 
 
 def _analyse(

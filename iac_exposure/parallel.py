@@ -23,29 +23,46 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+def fork_map(
+    func: Callable[[T], R], items: Sequence[T], jobs: int, done: Callable[[int], None] | None = None
+) -> list[R]:
     """`[func(item) for item in items]`, spread over up to `jobs` forked processes (in this process when fork
-    is unavailable). Exceptions raised by `func` are raised here, for the first failing item."""
+    is unavailable). Exceptions raised by `func` are raised here, for the first failing item. `done(n)` is
+    called as the workers finish items, with how many are finished so far."""
     jobs = min(jobs, len(items))
     if jobs < 2 or not hasattr(os, "fork"):
-        return [func(item) for item in items]
+        serial = []
+        for item in items:
+            serial.append(func(item))
+            if done is not None:
+                done(len(serial))
+        return serial
     files: dict[str, SourceFile] = {}
     results: list[Any] = [_MISSING] * len(items)
     with tempfile.TemporaryDirectory(prefix="iac-exposure-") as scratch:
         children = []
+        ticks, tick = os.pipe()  # a byte per finished item, for progress
         for worker in range(jobs):
             out = Path(scratch) / f"worker-{worker}"
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child's coverage is not collected
-                _child(func, items, worker, jobs, out)
+                os.close(ticks)
+                _child(func, items, worker, jobs, out, tick)
             children.append((pid, out))
+        os.close(tick)
+        finished = 0
+        while chunk := os.read(ticks, 4096):  # until every worker has exited (closed its end)
+            finished += len(chunk)
+            if done is not None:
+                done(min(finished, len(items)))
+        os.close(ticks)
         for pid, out in children:
             os.waitpid(pid, 0)
             try:
-                done = pickle.loads(out.read_bytes())
+                finished_items = pickle.loads(out.read_bytes())
             except Exception:  # noqa: BLE001, S112 - a worker that died: its items are computed below
                 continue
-            for index, value in done:
+            for index, value in finished_items:
                 results[index] = _Unpickler(io.BytesIO(value), files).load() if isinstance(value, bytes) else value
     for index, value in enumerate(results):
         if isinstance(value, (_Missing, _Unpicklable, _Raised)):
@@ -68,7 +85,9 @@ class _Unpicklable:
     pass
 
 
-def _child(func: Callable[[T], R], items: Sequence[T], worker: int, jobs: int, out: Path) -> None:  # pragma: no cover
+def _child(  # pragma: no cover - the child's coverage is not collected
+    func: Callable[[T], R], items: Sequence[T], worker: int, jobs: int, out: Path, tick: int
+) -> None:
     status = 1
     try:
         done: list[tuple[int, Any]] = []
@@ -77,6 +96,7 @@ def _child(func: Callable[[T], R], items: Sequence[T], worker: int, jobs: int, o
                 done.append((index, _pickled(func(items[index]))))
             except Exception:  # noqa: BLE001 - the parent computes it again and raises it there
                 done.append((index, _Raised()))
+            os.write(tick, b".")
         out.write_bytes(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
         status = 0
     finally:

@@ -510,3 +510,23 @@ def test_generated_hcl(text: str) -> None:
 def test_pattern_constants_compile() -> None:
     for name in ("NL_OR_COMMENT", "STRING_CHARS", "HEREDOC_TEMPLATE", "FLOAT_LITERAL"):
         re.compile(getattr(hcl_fast, name))
+
+
+def _ours(node: Any) -> Any:
+    """Our Node/Tok tree as comparable tuples (types included: an EmptyNode is not a Node)."""
+    if hasattr(node, "children"):
+        return (type(node).__name__, node.data, [_ours(c) for c in node.children], node.start_pos, node.end_pos)
+    return (type(node).__name__, node.type, str(node), node.start_pos, node.end_pos)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_wired_fast_path_builds_what_the_lark_path_builds(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`terraform_hcl._tree` as scans use it (fast path, None placeholders dropped, EmptyNodes) against the
+    same function with the fast path switched off."""
+    from iac_exposure.parsers import terraform_hcl
+
+    text = path.read_text(encoding="utf-8")
+    assert hcl_fast.parse(text) is not None, "the fast path must take every fixture"
+    fast = _ours(terraform_hcl._tree(text))
+    monkeypatch.setattr(hcl_fast, "parse", lambda *a, **k: None)
+    assert fast == _ours(terraform_hcl._tree(text))

@@ -22,7 +22,9 @@ PARENT = os.getpid()
 
 
 def test_results_come_back_in_order_from_workers() -> None:
-    pids = fork_map(lambda i: (i, os.getpid()), list(range(9)), 3)
+    progress: list[int] = []
+    pids = fork_map(lambda i: (i, os.getpid()), list(range(9)), 3, progress.append)
+    assert progress[-1] == 9 and progress == sorted(progress)
     assert [i for i, _ in pids] == list(range(9))
     assert PARENT not in {pid for _, pid in pids}, "every item was computed in a worker"
     assert len({pid for _, pid in pids}) == 3
@@ -67,9 +69,9 @@ def test_a_scan_reports_the_same_with_workers(target: str, monkeypatch: pytest.M
     monkeypatch.setattr(api, "PARALLEL_FROM", 1)
     tasks: list[int] = []
 
-    def spy(func: Any, items: Any, jobs: int) -> Any:
+    def spy(func: Any, items: Any, jobs: int, done: Any = None) -> Any:
         tasks.append(len(items))
-        return fork_map(func, items, jobs)
+        return fork_map(func, items, jobs, done)
 
     monkeypatch.setattr(parallel_module, "fork_map", spy)
     parallel = to_dict(scan([target], Config(use_cache=False, jobs=2)))

@@ -73,7 +73,7 @@ def test_wanted_only_on_a_terminal_outside_ci() -> None:
         os.close(secondary)
 
 
-MODULES = 150  # a scan of this many modules takes well over the bar's 0.5 s delay
+MODULES = 400  # a scan of this many modules takes well over the bar's 0.5 s delay
 
 
 @pytest.fixture

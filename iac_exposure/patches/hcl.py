@@ -49,6 +49,10 @@ class Inputs:
 
 def check(text: str) -> None:
     """Raise ParseError when patched text is no longer HCL."""
+    from ..parsers import hcl_fast
+
+    if hcl_fast.parse(text) is not None:
+        return  # it only accepts what python-hcl2 accepts
     import hcl2
     from lark.exceptions import LarkError
 
