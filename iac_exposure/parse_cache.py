@@ -13,23 +13,24 @@ given back on load.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import struct
 import sys
-import tempfile
 import zlib
 from array import array
 from collections.abc import Callable
 from itertools import repeat
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import __version__
 from .limits import gc_paused
 from .parsers.terraform_hcl import EmptyNode, HclAttribute, HclBlock, Node, Tok
 from .source import SourceFile, Span
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 T = TypeVar("T")
 
@@ -50,7 +51,7 @@ class ParseCache:
         self.hits = self.misses = 0
 
     def entry(self, kind: str, file: SourceFile) -> Path:
-        digest = hashlib.sha256(f"{self.salt}\0{kind}\0".encode() + file.text.encode("utf-8", "surrogatepass"))
+        digest = _sha256(f"{self.salt}\0{kind}\0".encode() + file.text.encode("utf-8", "surrogatepass"))
         name = digest.hexdigest()
         return self.directory / name[:2] / name
 
@@ -77,6 +78,8 @@ class ParseCache:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile  # only when writing: it imports shutil and random
+
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -103,6 +106,20 @@ class ParseCache:
             total -= size
 
 
+def _sha256(data: bytes) -> _Hash:
+    """hashlib's sha256 without importing hashlib (which loads OpenSSL: ~5 ms of every run's start-up)
+    where CPython has its own implementation built in."""
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found]  # CPython <= 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found]  # CPython >= 3.12
+        except ImportError:
+            from hashlib import sha256
+    digest: _Hash = sha256(data)
+    return digest
+
+
 def parse_cache(config: Any, reader: str) -> ParseCache | None:
     """The cache a reader uses in this scan, or None when caching is off."""
     if not config.use_cache:
@@ -113,20 +130,18 @@ def parse_cache(config: Any, reader: str) -> ParseCache | None:
 
 
 def _parser_fingerprint() -> str:
-    """python-hcl2's version and grammar, read without importing it (a cache hit must not pay for that)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("hcl2")
-    if spec is None or spec.origin is None:
+    """python-hcl2's version and grammar, and the fast parser's source (its trees are python-hcl2's), read
+    without importing either (a cache hit must not pay for that)."""
+    package = next((Path(p) / "hcl2" for p in sys.path if (Path(p) / "hcl2" / "hcl2.lark").is_file()), None)
+    if package is None:
         return "no-hcl2"
-    package = Path(spec.origin).parent
-    digest = hashlib.sha256()
-    for name in ("version.py", "hcl2.lark"):
+    digest = _sha256(b"")
+    for path in (package / "version.py", package / "hcl2.lark", Path(__file__).parent / "parsers" / "hcl_fast.py"):
         try:
-            digest.update((package / name).read_bytes())
+            digest.update(path.read_bytes())
         except OSError:
-            digest.update(name.encode())
-    return digest.hexdigest()
+            digest.update(path.name.encode())
+    return str(digest.hexdigest())
 
 
 # -- the entry format --------------------------------------------------------------------------------------
