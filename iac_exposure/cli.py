@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,6 +13,8 @@ from ._records import replace
 from .config import SEVERITIES, Config
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .api import Report
     from .progress import ProgressBar
 
@@ -170,6 +170,8 @@ def scan(
 ) -> None:
     """Scan Terraform files, plan JSON, CloudFormation templates and launch-template JSON, files or
     directories (default: .)."""
+    from pathlib import Path
+
     from .api import UsageError, combined_patch
     from .api import scan as run_scan
     from .limits import tune_gc
@@ -252,6 +254,8 @@ def scan(
 
 def _file_config(explicit: str | None, targets: tuple[str, ...]) -> Config:
     """The settings of the config file governing `targets` (defaults without one)."""
+    from pathlib import Path
+
     from . import config_file
 
     try:

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from ._records import record
 
-if TYPE_CHECKING:
-    from .exposures import ExposureTable
-from datetime import date
-from pathlib import Path
+if TYPE_CHECKING:  # annotations only: `--help` and `--version` must not pay for pathlib
+    from datetime import date
+    from pathlib import Path
 
-from .suppressions import ResourceIgnore
+    from .exposures import ExposureTable
+    from .suppressions import ResourceIgnore
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
