@@ -38,7 +38,7 @@ def fork_map(
                 done(len(serial))
         return serial
     files: dict[str, SourceFile] = {}
-    results: list[Any] = [_MISSING] * len(items)
+    results: list[Any] = [_REDO] * len(items)
     with tempfile.TemporaryDirectory(prefix="iac-exposure-") as scratch:
         children = []
         ticks, tick = os.pipe()  # a byte per finished item, for progress
@@ -63,26 +63,15 @@ def fork_map(
             except Exception:  # noqa: BLE001, S112 - a worker that died: its items are computed below
                 continue
             for index, value in finished_items:
-                results[index] = _Unpickler(io.BytesIO(value), files).load() if isinstance(value, bytes) else value
+                if value is not None:  # None: it raised or could not be pickled there
+                    results[index] = _Unpickler(io.BytesIO(value), files).load()
     for index, value in enumerate(results):
-        if isinstance(value, (_Missing, _Unpicklable, _Raised)):
+        if value is _REDO:
             results[index] = func(items[index])  # an exception is raised again here, with its traceback
     return results
 
 
-class _Missing:
-    pass
-
-
-_MISSING = _Missing()
-
-
-class _Raised:
-    pass
-
-
-class _Unpicklable:
-    pass
+_REDO: Any = object()  # computed again in the parent: its worker died, or it raised or could not be pickled
 
 
 def _child(  # pragma: no cover - the child's coverage is not collected
@@ -95,7 +84,7 @@ def _child(  # pragma: no cover - the child's coverage is not collected
             try:
                 done.append((index, _pickled(func(items[index]))))
             except Exception:  # noqa: BLE001 - the parent computes it again and raises it there
-                done.append((index, _Raised()))
+                done.append((index, None))
             os.write(tick, b".")
         out.write_bytes(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
         status = 0
@@ -103,12 +92,12 @@ def _child(  # pragma: no cover - the child's coverage is not collected
         os._exit(status)
 
 
-def _pickled(value: Any) -> bytes | _Unpicklable:
+def _pickled(value: Any) -> bytes | None:
     buffer = io.BytesIO()
     try:
         _Pickler(buffer).dump(value)
     except Exception:  # noqa: BLE001 - anything pickle refuses: the parent computes it
-        return _Unpicklable()
+        return None
     return buffer.getvalue()
 
 

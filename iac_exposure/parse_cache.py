@@ -13,6 +13,7 @@ given back on load.
 
 from __future__ import annotations
 
+import functools
 import marshal
 import os
 import struct
@@ -109,6 +110,13 @@ class ParseCache:
 def _sha256(data: bytes) -> _Hash:
     """hashlib's sha256 without importing hashlib (which loads OpenSSL: ~5 ms of every run's start-up)
     where CPython has its own implementation built in."""
+    digest: _Hash = _sha256_constructor()(data)
+    return digest
+
+
+@functools.cache
+def _sha256_constructor() -> Callable[[bytes], _Hash]:
+    """Found once per process: `_sha256` runs for every file looked up in the cache."""
     try:
         from _sha256 import sha256  # type: ignore[import-not-found]  # CPython <= 3.11
     except ImportError:
@@ -116,8 +124,8 @@ def _sha256(data: bytes) -> _Hash:
             from _sha2 import sha256  # type: ignore[import-not-found]  # CPython >= 3.12
         except ImportError:
             from hashlib import sha256
-    digest: _Hash = sha256(data)
-    return digest
+    constructor: Callable[[bytes], _Hash] = sha256
+    return constructor
 
 
 def parse_cache(config: Any, reader: str) -> ParseCache | None:

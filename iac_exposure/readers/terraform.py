@@ -318,19 +318,13 @@ class _Loader:
         texts: dict[str, str] = {}
         always = {p.name for p in overrides if p.name.endswith(".tf")}
         for path in paths:
-            if path.name.endswith(".json"):
-                always.add(path.name)
-                continue
-            try:
-                texts[path.name] = path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                always.add(path.name)  # `_parse` reports it
-        calls = {
-            src
-            for text in texts.values()
-            for src in module_sources(text)
-            if self.directory(directory / src) in self.scanned and self.directory(directory / src) != directory
-        }
+            loaded = None if path.name.endswith(".json") else self._load(path, "hcl")  # the file parsing reads
+            if loaded is None:
+                always.add(path.name)  # JSON syntax, or not readable: `_parse` reports it
+            else:
+                texts[path.name] = loaded.text
+        targets = {src: self.directory(directory / src) for text in texts.values() for src in module_sources(text)}
+        calls = {src for src, target in targets.items() if target in self.scanned and target != directory}
         keep = relevant(texts, named, calls, always)
         return {p for p in paths if p.name in keep}
 
