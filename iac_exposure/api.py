@@ -18,7 +18,7 @@ from .findings import Finding
 from .model.inspector import InspectorFindings
 from .patches.render import Patch, Patcher
 from .pathfilter import PathFilter, covers
-from .readers import Reader, Unit
+from .readers import Reader, Task, Unit
 from .source import SourceFile
 from .suppressions import Outcome, Policy, Suppressed, Suppressor
 
@@ -39,6 +39,17 @@ class Result:
     patch: Patch | None
 
 
+@record
+class Analysis:
+    """A unit's outcome as the scan keeps it (its files, not its model), with the patches of the findings
+    it reports (by index in `outcome.active`; a finding missing there is patched at the end of the scan)."""
+
+    unit: Unit
+    outcome: Outcome
+    problems: list[Diagnostic]  # internal errors met while analysing it
+    patches: dict[int, Patch | None]
+
+
 @record(frozen=False)
 class Report:
     results: list[Result] = field(default_factory=list)
@@ -57,6 +68,9 @@ class UsageError(Exception):
 
 def display_path(path: Path) -> Path:
     """Paths relative to the working directory where possible, as diffs and reports name them."""
+    if not path.is_absolute():  # the common case, without asking for the working directory
+        rel = os.path.normpath(path)
+        return Path(rel) if not rel.startswith("..") else path.absolute()
     try:
         rel = os.path.relpath(path.absolute())
     except ValueError:
@@ -130,7 +144,38 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         frozenset(traits.by_id()), config.wants, config.suppression_reason, date.today(), config.resource_ignores,
         lambda ri, path: covers(ri.paths, config.root, path),
     )  # fmt: skip
+    verdicts: dict[Path, bool] = {}
+
+    def reported(path: Path | None, extra: frozenset[Path] = frozenset()) -> bool:
+        """Whether findings located in `path` are reported: in the named files (changed-files mode), and
+        not excluded (a reader may load an excluded file as context, e.g. a module's other files). `extra`:
+        files named through the unit they belong to (a named plan's `.tf` sources)."""
+        if path is None:
+            return whole_dirs
+        if path in extra:
+            return not skip.excluded(path, named=True)
+        if path not in verdicts:
+            if not whole_dirs and named and path not in named:
+                verdicts[path] = False
+            else:
+                verdicts[path] = not skip.excluded(path, named=path in named)
+        return verdicts[path]
+
+    def analysed(unit: Unit, where: str) -> Analysis:
+        problems: list[Diagnostic] = []
+        outcome = _analyse(unit, where, config, policy, inspector, problems)
+        extra = frozenset(f.path for f in unit.files) if unit.entry is not None and unit.entry in named else frozenset()
+        shown = {i: f for i, f in enumerate(outcome.active) if reported(_file_of(f), extra)}
+        patcher = Patcher(unit.files)
+        patcher.plan(sorted(shown.values(), key=lambda f: f.sort_key))
+        patches = {i: patcher.patch(f) for i, f in shown.items()}
+        return Analysis(
+            Unit(files=unit.files, diagnostics=unit.diagnostics, entry=unit.entry), outcome, problems, patches
+        )
+
+    salt = _salt(config, named, whole_dirs) if config.use_cache else ""
     findings: list[Finding] = []
+    patches: dict[int, Patch | None] = {}
     suppressed: list[Suppressed] = []
     notices: list[Diagnostic] = []
     loaded: list[SourceFile] = []
@@ -144,13 +189,16 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
             if progress is not None:  # while workers run: the share of this reader's files done so far
                 progress(min(before + count * tasks_done // max(tasks, 1), total), total)
 
-        analysed = _analysed_units(reader, files, config, policy, inspector, report.diagnostics, partly)
-        for unit, outcome, problems in analysed:
+        for analysis in _analysed_units(reader, files, config, salt, analysed, report.diagnostics, partly):
+            unit, outcome = analysis.unit, analysis.outcome
             report.diagnostics.extend(unit.diagnostics)
-            report.diagnostics.extend(problems)
+            report.diagnostics.extend(analysis.problems)
             loaded.extend(unit.files)
             if unit.entry is not None and unit.entry in named:  # a named plan reports on its .tf sources
                 named |= {f.path for f in unit.files}
+                verdicts.clear()
+            for i, patch in analysis.patches.items():
+                patches[id(outcome.active[i])] = patch
             findings += outcome.active
             suppressed += outcome.suppressed
             notices += outcome.notices
@@ -160,20 +208,6 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
     loaded = list({id(f): f for f in loaded}.values())  # a module called from several roots is loaded once
     report.diagnostics = list(dict.fromkeys(report.diagnostics))  # workers each report a shared module's
     report.files_scanned = len(loaded)
-
-    verdicts: dict[Path, bool] = {}
-
-    def reported(path: Path | None) -> bool:
-        """Whether findings located in `path` are reported: in the named files (changed-files mode), and
-        not excluded (a reader may load an excluded file as context, e.g. a module's other files)."""
-        if path is None:
-            return whole_dirs
-        if path not in verdicts:
-            if not whole_dirs and named and path not in named:
-                verdicts[path] = False
-            else:
-                verdicts[path] = not skip.excluded(path, named=path in named)
-        return verdicts[path]
 
     findings = [f for f in _unique(findings, _key) if reported(_file_of(f))]
     report.suppressed = [s for s in _unique(suppressed, lambda s: _key(s.finding)) if reported(_file_of(s.finding))]
@@ -186,9 +220,10 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         findings = _apply_baseline(report, findings, config, [f for f in loaded if reported(f.path)])
     findings.sort(key=lambda f: f.sort_key)
     report.suppressed.sort(key=lambda s: s.finding.sort_key)
+    later = [f for f in findings if id(f) not in patches]  # reported only through another unit's files
     patcher = Patcher(loaded)
-    patcher.plan(findings)
-    report.results = [Result(f, patcher.patch(f)) for f in findings]
+    patcher.plan(later)
+    report.results = [Result(f, patches[id(f)] if id(f) in patches else patcher.patch(f)) for f in findings]
     report.exposures = exposures(findings, config.exposure_table or DEFAULT_TABLE)
     return report
 
@@ -200,41 +235,91 @@ def _analysed_units(
     reader: Reader,
     files: list[Path],
     config: Config,
-    policy: Policy,
-    inspector: InspectorFindings | None,
+    salt: str,
+    analysed: Callable[[Unit, str], Analysis],
     diagnostics: list[Diagnostic],
     partly: Callable[[int, int], None],
-) -> Iterator[tuple[Unit, Outcome, list[Diagnostic]]]:
-    """Each unit of a reader with its analysis (and the internal errors that analysis met). A reader that
-    splits its work into independent tasks (`prepare`) has them run in worker processes on big scans."""
-
-    def analysed(unit: Unit) -> tuple[Unit, Outcome, list[Diagnostic]]:
-        problems: list[Diagnostic] = []
-        where = unit.files[0].display if unit.files else reader.name
-        return unit, _analyse(unit, where, config, policy, inspector, problems), problems
-
+) -> Iterator[Analysis]:
+    """Each unit of a reader with its analysis. A reader that splits its work into independent tasks
+    (`prepare`) has them run in worker processes on big scans, and their results stored and reused by later
+    scans while every input they read is unchanged (`result_cache`)."""
     prepare = getattr(reader, "prepare", None)
-    jobs = config.jobs or os.cpu_count() or 1
-    if prepare is None or jobs < 2 or len(files) < PARALLEL_FROM:
+    if prepare is None:
         for unit in _guarded_units(reader, files, config, diagnostics):
-            yield analysed(unit)
+            yield analysed(unit, unit.files[0].display if unit.files else reader.name)
         return
-    from .parallel import fork_map
+    from .result_cache import result_cache
 
     where = files[0].as_posix() if files else reader.name
     try:
-        tasks = prepare(files, config)
+        tasks: list[Task] = prepare(files, config)
     except Exception as exc:  # noqa: BLE001 - as in _guarded_units: the reader's work ends, not the scan
         diagnostics.append(_internal(where, exc))
         return
+    store = result_cache(config)
+    results: list[Analysis | None] = [None] * len(tasks)
+    if store is not None:
+        for i, task in enumerate(tasks):
+            if task.key and task.reuse is not None:
+                results[i] = store.get(f"{salt}\0{reader.name}\0{task.key}", task.reuse)
+    todo = [task for task, result in zip(tasks, results) if result is None]
+    reused = len(tasks) - len(todo)
 
-    def run(task: Callable[[], Unit]) -> tuple[Unit, Outcome, list[Diagnostic]]:
+    def run(task: Task) -> Analysis:
         try:
-            return analysed(task())
+            unit = task.run()
+            analysis = analysed(unit, unit.files[0].display if unit.files else where)
         except Exception as exc:  # noqa: BLE001
-            return Unit(), Outcome(), [_internal(where, exc)]
+            return Analysis(Unit(), Outcome(), [_internal(where, exc)], {})
+        if store is not None and task.key and unit.inputs is not None and _reusable(analysis):
+            store.put(f"{salt}\0{reader.name}\0{task.key}", unit.inputs, analysis)
+        return analysis
 
-    yield from fork_map(run, tasks, jobs, lambda n: partly(n, len(tasks)))
+    jobs = config.jobs or os.cpu_count() or 1
+    if jobs < 2 or len(files) < PARALLEL_FROM:
+        computed = []
+        for task in todo:
+            computed.append(run(task))
+            partly(reused + len(computed), len(tasks))
+    else:
+        from .parallel import fork_map
+
+        computed = fork_map(run, todo, jobs, lambda n: partly(reused + n, len(tasks)))
+    fresh = iter(computed)
+    for result in results:
+        yield result if result is not None else next(fresh)
+
+
+def _salt(config: Config, named: set[Path], whole_dirs: bool) -> str:
+    """What a stored result depends on besides the inputs its reader records: the configuration, the paths
+    named, the day (suppressions expire, images reach their end of life), the working directory (reports name
+    paths relative to it) and the Inspector exports."""
+    from .result_cache import stable
+
+    settings = replace(config, jobs=0, cache_dir=None)  # how a scan runs, not what it finds
+    parts = (stable(settings), str(date.today()), os.getcwd(), _digests(config.vulnerability_files), stable(named))
+    return "\0".join((*parts, str(whole_dirs)))
+
+
+def _reusable(analysis: Analysis) -> bool:
+    """Whether a result may be stored: not one shaped by an internal error or a time limit (the next scan
+    may fare better)."""
+    return not analysis.problems and not any(
+        d.kind in ("internal-error", "too-slow") for d in analysis.unit.diagnostics
+    )
+
+
+def _digests(paths: Iterable[str]) -> str:
+    """The contents of files the configuration names (Inspector exports), for result-cache keys."""
+    from .result_cache import digest
+
+    found = []
+    for name in paths:
+        try:
+            found.append(digest(Path(name).read_bytes().decode("latin-1")))
+        except OSError:
+            found.append("")
+    return ",".join(found)
 
 
 def _analyse(

@@ -77,34 +77,15 @@ class ParseCache:
             data = encode(value, file)
         except Exception:  # noqa: BLE001 - not storable (another shape of value): parsed again next time
             return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            import tempfile  # only when writing: it imports shutil and random
+        from .cache import write_atomic
 
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except OSError:
-            return  # a read-only or full cache directory only costs speed
+        write_atomic(path, data)
 
     def evict(self, limit: int = MAX_BYTES) -> None:
         """Keep the cache under `limit` bytes, dropping the least recently used entries first."""
-        entries = []
-        total = 0
-        for sub in self.directory.glob("??"):
-            for entry in sub.iterdir():
-                try:
-                    info = entry.stat()
-                except OSError:
-                    continue
-                entries.append((info.st_mtime, info.st_size, entry))
-                total += info.st_size
-        for _, size, entry in sorted(entries, key=lambda e: e[0]):
-            if total <= limit:
-                break
-            entry.unlink(missing_ok=True)
-            total -= size
+        from .cache import evict
+
+        evict(self.directory, limit)
 
 
 def _sha256(data: bytes) -> _Hash:

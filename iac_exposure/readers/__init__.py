@@ -7,9 +7,9 @@ launch-template document. Add a reader by writing a module with a `READER` and l
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._records import field, record
 from ..config import Config
@@ -17,6 +17,9 @@ from ..diagnostics import Diagnostic
 from ..model.aws import Resource
 from ..source import SourceFile, decode
 from ..suppressions import Suppression
+
+if TYPE_CHECKING:
+    from ..result_cache import Reuse
 
 
 @record
@@ -44,6 +47,19 @@ class Unit:
     entry: Path | None = None
     # when set, each variant is analysed as a model of its own instead of `resources`
     variants: list[Variant] = field(default_factory=list)
+    # every input the reader consulted for this unit (see `result_cache`); None: its result is never stored
+    inputs: tuple[tuple[Any, ...], ...] | None = None
+
+
+@record
+class Task:
+    """A unit still to compute (`run`), independent of the reader's other tasks, so it may run in a worker
+    process. With a `key` (what identifies the unit among scans besides the inputs it records) and a `reuse`
+    (how its recorded inputs are checked), its result may be stored and reused by later scans."""
+
+    run: Callable[[], Unit]
+    key: str = ""
+    reuse: Reuse | None = None
 
 
 class Reader(Protocol):
@@ -53,7 +69,8 @@ class Reader(Protocol):
         """Cheap: by name only. A claimed file that turns out not to be of the format is skipped silently."""
 
     def units(self, paths: list[Path], config: Config) -> Iterator[Unit]:
-        """The units for these claimed files (a reader may load neighbours they need, e.g. a module)."""
+        """The units for these claimed files (a reader may load neighbours they need, e.g. a module). A
+        reader may also offer `prepare(paths, config) -> list[Task]`: the same units as tasks."""
 
 
 def load_source(path: Path, unit: Unit, config: Config, format: str) -> SourceFile | None:

@@ -23,7 +23,7 @@ from ..limits import BudgetExceeded, time_budget
 from ..model.values import Sourced
 from ..parse_cache import parse_cache
 from ..source import SourceFile
-from . import Unit, load_source
+from . import Task, Unit, load_source
 
 if TYPE_CHECKING:
     from ..adapters.terraform.module import ModuleSource
@@ -50,36 +50,57 @@ class TerraformReader:
 
     def units(self, paths: list[Path], config: Config) -> Iterator[Unit]:
         for task in self.prepare(paths, config):
-            yield task()
+            yield task.run()
 
-    def prepare(self, paths: list[Path], config: Config) -> list[Callable[[], Unit]]:
-        """Parse the modules and find the root modules; one task per root, each independent of the others
-        (they share only the parsed modules), so a scan may run them in worker processes."""
+    def prepare(self, paths: list[Path], config: Config) -> list[Task]:
+        """Find the root modules; one task per root, each independent of the others (they share only the
+        parsed modules), so a scan may run them in worker processes and reuse their stored results.
+
+        Which directories a directory calls is itself stored per directory (with the inputs it was read
+        from), so a scan whose modules are unchanged parses none of them to find its roots."""
+        from ..result_cache import result_cache
+
         loader = _Loader(config)
-        directories = sorted({p.parent for p in paths})
-        if loader.cache is not None:
-            _parse_in_parallel(directories, config)
-        loader.scanned = {loader.directory(d) for d in directories}
+        directories = sorted({loader.directory(p.parent) for p in paths})
+        loader.scanned = set(directories)
         loader.named = {loader.directory(d): names for d, names in _named_files(paths).items()}
-        calls: dict[Path, set[Path]] = {}
+        store = result_cache(config)
+        scope = f"{sorted(d.as_posix() for d in loader.scanned)}"
+        early: list[Diagnostic] = []
+        sources: dict[Path, list[str]] = {}
+        parsed_ahead = False
         for directory in directories:
-            source = loader.module_at(directory)
-            calls[source.directory] = _local_calls(source, loader)
-            loader.release()  # parsed again (from the cache) when its root's turn comes: memory stays flat
+            key = f"terraform-calls\0{directory.as_posix()}\0{sorted(loader.named.get(directory, ()))}\0{scope}"
+            stored = store.get(key, loader) if store is not None else None
+            if stored is None:
+                if loader.cache is not None and not parsed_ahead:  # the first miss: parse the rest in workers
+                    _parse_in_parallel([d for d in directories if d not in sources], config)
+                    parsed_ahead = True
+                loader.begin()
+                source = loader.module_at(directory)
+                stored = (_local_sources(source), loader.take_diagnostics())
+                if store is not None:
+                    store.put(key, loader.inputs(), stored)
+                loader.release()  # parsed again (from the cache) when its root's turn comes: memory stays flat
+            sources[directory], diagnostics = stored
+            early += diagnostics
+        calls = {d: _local_calls(d, srcs, loader) for d, srcs in sources.items()}
         roots = _roots(calls)
         for directory in set(calls) - set(roots):
             loader.forget_slice(directory)  # analysed inside its caller: every file of it matters there
         if loader.cache is not None and loader.cache.misses:
             loader.cache.evict()
-        early = loader.take_diagnostics()  # while parsing: reported with the first unit
-        if not roots:
-            return [lambda: Unit(diagnostics=early)] if early else []
-        return [
-            functools.partial(_root_unit, loader, root, config, early if i == 0 else []) for i, root in enumerate(roots)
-        ]
+        if store is not None and store.stored:
+            store.evict()
+        named = sorted((d.as_posix(), sorted(names)) for d, names in loader.named.items())
+        tasks = [Task(lambda: Unit(diagnostics=early))] if early else []  # reported before the roots' own
+        for root in roots:
+            key = f"terraform-root\0{root.as_posix()}\0{named}\0{scope}"
+            tasks.append(Task(functools.partial(_root_unit, loader, root, config), key, loader))
+        return tasks
 
 
-def _root_unit(loader: _Loader, root: Path, config: Config, early: list[Diagnostic]) -> Unit:
+def _root_unit(loader: _Loader, root: Path, config: Config) -> Unit:
     """One root module with the modules it calls, adapted to the model."""
     from ..adapters.terraform.module import ModuleScope, Tree, adapt_tree
 
@@ -94,7 +115,8 @@ def _root_unit(loader: _Loader, root: Path, config: Config, early: list[Diagnost
         resources = []
         message = f"{type(exc).__name__} while evaluating the module: {exc}"
         loader.diagnose(Diagnostic(root.as_posix(), None, "internal-error", message))
-    return Unit(files=loader.files_used(), resources=resources, diagnostics=early + loader.take_diagnostics())
+    diagnostics = loader.take_diagnostics()
+    return Unit(files=loader.files_used(), resources=resources, diagnostics=diagnostics, inputs=loader.inputs())
 
 
 def _named_files(paths: list[Path]) -> dict[Path, set[str]]:
@@ -118,18 +140,22 @@ def _constant(value: Sourced[Any]) -> Callable[[], Sourced[Any]]:
     return lambda: value
 
 
-def _local_calls(source: ModuleSource, loader: _Loader) -> set[Path]:
-    """The other scanned directories a module calls by a local path."""
+def _local_sources(source: ModuleSource) -> list[str]:
+    """The local paths a module's calls name, as written."""
     from ..adapters.terraform.module import local_source, source_of
 
-    targets = set()
+    found = []
     for call in source.calls.values():
         src = source_of(call)
         if src is not None and local_source(src):
-            target = loader.directory(source.directory / src)
-            if target in loader.scanned and target != source.directory:
-                targets.add(target)
-    return targets
+            found.append(src)
+    return found
+
+
+def _local_calls(directory: Path, sources: list[str], loader: _Loader) -> set[Path]:
+    """The other scanned directories a module calls by a local path."""
+    targets = {loader.directory(directory / src) for src in sources}
+    return {t for t in targets if t in loader.scanned and t != directory}
 
 
 def _roots(calls: dict[Path, set[Path]]) -> list[Path]:
@@ -155,7 +181,7 @@ def _root_inputs(source: ModuleSource, config: Config, loader: _Loader) -> dict[
     scope = Scope({}, {}, set())  # variables files hold literal values: no names to refer to
     values: dict[str, Sourced[Any]] = {}
     directory = source.directory
-    names = sorted(p.name for p in _list_dir(directory) if _is_tfvars(p.name))
+    names = sorted(p.name for p in loader.listing(directory) if _is_tfvars(p.name))
     first = ["terraform.tfvars", "terraform.tfvars.json"]
     ordered = [n for n in first if n in names] + [n for n in names if n not in first]
     for name in ordered:
@@ -234,14 +260,16 @@ class _Loader:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._modules: dict[Path, ModuleSource] = {}
-        self._variables_files: dict[Path, tuple[SourceFile | None, dict[str, HclAttribute]]] = {}
+        self._variables_files: dict[Path, tuple[SourceFile | None, dict[str, HclAttribute], list[Diagnostic]]] = {}
         self._diagnostics: list[Diagnostic] = []
         self._reported: set[tuple[str, int | None, str]] = set()
         self._used: list[SourceFile] = []
         self._used_ids: set[int] = set()
         self._allowed: set[Path] = set()
         self._sliced: set[Path] = set()
-        self._files: dict[tuple[Path, str], SourceFile | None] = {}  # one object per file for the whole scan
+        # one object per file for the whole scan, with what loading it said and the digest of its text
+        self._files: dict[tuple[Path, str], tuple[SourceFile | None, list[Diagnostic], str]] = {}
+        self._inputs: dict[tuple[Any, ...], None] | None = None  # what the unit being computed consulted
         self.scanned: set[Path] = set()  # the directories of the scan, as `directory()` names them
         self.named: dict[Path, set[str]] = {}  # changed-files mode: the files named, per directory
         self.cache = parse_cache(config, "terraform")
@@ -249,7 +277,56 @@ class _Loader:
     # -- per root --------------------------------------------------------------------------------------
 
     def begin(self) -> None:
+        """Start a unit: what it uses, says and consults is its own (a module two roots call is reported by
+        both, so each root's result stands alone; the scan removes the repeats)."""
         self._used, self._used_ids = [], set()
+        self._reported = set()
+        self._allowed = set()
+        self._inputs = {}
+
+    def inputs(self) -> tuple[tuple[Any, ...], ...]:
+        """What the unit begun last consulted (and the end of recording)."""
+        found, self._inputs = tuple(self._inputs or ()), None
+        return found
+
+    def _consult(self, what: tuple[Any, ...]) -> None:
+        if self._inputs is not None:
+            self._inputs[what] = None
+
+    def unchanged(self, inputs: tuple[tuple[Any, ...], ...]) -> bool:
+        """Whether every input a unit recorded reads the same now (`result_cache.Reuse`)."""
+        from ..result_cache import digest
+
+        for what in inputs:
+            kind, name, *seen = what
+            path = Path(name)
+            if kind == "file":
+                now: Any = self._entry(path, seen[0])[2]
+                seen = seen[1:]
+            elif kind == "list":
+                now = tuple(sorted(p.name for p in _list_dir(path)))
+            elif kind == "dir":
+                now = path.is_dir()
+            elif kind == "is-file":
+                now = path.is_file()
+            elif kind == "read":
+                text = _read_text(path, seen[0])
+                now = digest(text) if text is not None else ""
+                seen = seen[1:]
+            else:
+                return False
+            if [now] != list(seen):
+                return False
+        return True
+
+    def source(self, path: str, format: str) -> SourceFile | None:
+        """The file a stored result refers to (`result_cache.Reuse`)."""
+        return self._entry(Path(path), format)[0]
+
+    def listing(self, directory: Path) -> list[Path]:
+        found = _list_dir(directory)
+        self._consult(("list", directory.as_posix(), tuple(sorted(p.name for p in found))))
+        return found
 
     def files_used(self) -> list[SourceFile]:
         return list(self._used)
@@ -296,8 +373,7 @@ class _Loader:
         if source is None:
             source = ModuleSource(directory)
             self._modules[directory] = source
-            self._allowed.add(Path(os.path.realpath(directory)))
-            paths = sorted(p for p in _list_dir(directory) if p.name.endswith((".tf", ".tf.json")))
+            paths = sorted(p for p in self.listing(directory) if p.name.endswith((".tf", ".tf.json")))
             overrides = [p for p in paths if _is_override(p.name)]
             wanted = self._slice(directory, paths, named, overrides) if named else None
             if wanted is not None and len(wanted) < len(paths):
@@ -309,6 +385,11 @@ class _Loader:
                     loaded = self._load(path, "hcl")
                     if loaded is not None:
                         source.files.append(loaded)
+        else:
+            self.listing(directory)  # consulted by this unit too
+            for file in source.files:
+                self._load(file.path, file.format)
+        self._allowed.add(Path(os.path.realpath(directory)))
         self._use(source.files)
         return source
 
@@ -359,12 +440,20 @@ class _Loader:
         return []
 
     def _load(self, path: Path, format: str) -> SourceFile | None:
+        source, problems, text_digest = self._entry(path, format)
+        for d in problems:
+            self.diagnose(d)
+        self._consult(("file", path.as_posix(), format, text_digest))
+        return source
+
+    def _entry(self, path: Path, format: str) -> tuple[SourceFile | None, list[Diagnostic], str]:
         key = (path, format)
         if key not in self._files:
+            from ..result_cache import digest
+
             unit = Unit()
-            self._files[key] = load_source(path, unit, self.config, format)
-            for d in unit.diagnostics:
-                self.diagnose(d)
+            source = load_source(path, unit, self.config, format)
+            self._files[key] = (source, unit.diagnostics, digest(source.text) if source is not None else "")
         return self._files[key]
 
     def variables_file(self, path: Path) -> dict[str, HclAttribute]:
@@ -377,16 +466,21 @@ class _Loader:
             is_json = path.name.endswith(".json")
             source = self._load(path, "tf-json" if is_json else "hcl")
             attributes = {}
+            problems = []
             if source is not None:
                 try:
                     with time_budget(self.config.file_time_budget):
                         attributes = parse_tfvars_json(source) if is_json else parse_body(source)[0]
                 except ParseError as exc:
-                    self.diagnose(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
+                    problems.append(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
                 except BudgetExceeded as exc:
-                    self.diagnose(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
-            self._variables_files[path] = (source, attributes)
-        source, attributes = self._variables_files[path]
+                    problems.append(Diagnostic(path.as_posix(), None, "too-slow", f"parsing {exc}"))
+            self._variables_files[path] = (source, attributes, problems)
+        else:
+            source = self._load(path, "tf-json" if path.name.endswith(".json") else "hcl")
+        source, attributes, problems = self._variables_files[path]
+        for d in problems:
+            self.diagnose(d)
         if source is not None:
             self._use([source])
         return attributes
@@ -402,7 +496,7 @@ class _Loader:
             return None
         if local_source(src):
             target = Path(os.path.normpath(caller.directory / src))
-            if target.is_dir():
+            if self._is_dir(target):
                 return self.module_at(target)
             self._warn(where, "module-not-found", f'module "{key[-1]}": no directory {target.as_posix()}')
             return None
@@ -418,20 +512,31 @@ class _Loader:
 
     def _installed(self, caller: ModuleSource, key: str) -> Path | None:
         """Where `terraform init` put a module: `.terraform/modules/modules.json` of a root above the caller."""
+        from ..result_cache import digest
+
         for root in (caller.directory, *caller.directory.parents):
             manifest = root / ".terraform" / "modules" / "modules.json"
-            if not manifest.is_file():
+            is_file = manifest.is_file()
+            self._consult(("is-file", manifest.as_posix(), is_file))
+            if not is_file:
                 continue
+            text = _read_text(manifest)
+            self._consult(("read", manifest.as_posix(), None, digest(text) if text is not None else ""))
             try:
-                entries = json.loads(manifest.read_text(encoding="utf-8")).get("Modules", [])
-            except (OSError, ValueError, AttributeError):
+                entries = json.loads(text or "").get("Modules", [])
+            except (ValueError, AttributeError):
                 return None
             for entry in entries if isinstance(entries, list) else []:
                 if isinstance(entry, dict) and entry.get("Key") == key and isinstance(entry.get("Dir"), str):
                     target = root / entry["Dir"]
-                    return target if target.is_dir() else None
+                    return target if self._is_dir(target) else None
             return None
         return None
+
+    def _is_dir(self, path: Path) -> bool:
+        found = path.is_dir()
+        self._consult(("dir", path.as_posix(), found))
+        return found
 
     def _warn(self, where: tuple[str, int], kind: str, message: str) -> None:
         self.diagnose(Diagnostic(where[0], where[1], kind, message, error=False))
@@ -443,12 +548,22 @@ class _Loader:
         real = Path(os.path.realpath(path))
         if not any(real == d or d in real.parents for d in self._allowed):
             return None
-        try:
-            if not real.is_file() or real.stat().st_size > _MAX_FILE_FUNCTION_BYTES:
-                return None
-            return real.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        text = _read_text(real, _MAX_FILE_FUNCTION_BYTES)
+        if self._inputs is not None:
+            from ..result_cache import digest
+
+            self._consult(("read", real.as_posix(), _MAX_FILE_FUNCTION_BYTES, digest(text) if text is not None else ""))
+        return text
+
+
+def _read_text(path: Path, limit: int | None = None) -> str | None:
+    """A regular file's UTF-8 text; None when it is missing, unreadable, not text or over `limit` bytes."""
+    try:
+        if not path.is_file() or (limit is not None and path.stat().st_size > limit):
             return None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 READER = TerraformReader()
