@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import traceback
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import date
@@ -129,7 +128,6 @@ def discover(
 
 
 def scan(paths: Iterable[str], config: Config, progress: Progress | None = None) -> Report:
-    from . import traits
     from .readers import readers
 
     paths = list(paths)
@@ -141,7 +139,7 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
     claimed, named, whole_dirs = discover(paths, available, skip, report.diagnostics)
     total, done = sum(map(len, claimed.values())), 0
     policy = Policy(
-        frozenset(traits.by_id()), config.wants, config.suppression_reason, date.today(), config.resource_ignores,
+        _trait_ids, config.wants, config.suppression_reason, date.today(), config.resource_ignores,
         lambda ri, path: covers(ri.paths, config.root, path),
     )  # fmt: skip
     verdicts: dict[Path, bool] = {}
@@ -401,7 +399,15 @@ def _guarded_units(reader: Reader, files: list[Path], config: Config, diagnostic
         yield unit
 
 
+def _trait_ids() -> frozenset[str]:
+    from . import traits  # only when a suppression names traits: a scan whose results are all reused never runs one
+
+    return frozenset(traits.by_id())
+
+
 def _internal(where: str, exc: BaseException) -> Diagnostic:
+    import traceback
+
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     message = f"internal error ({type(exc).__name__}: {exc}); please report it with this file"
     return Diagnostic(where, None, "internal-error", message, detail=detail)

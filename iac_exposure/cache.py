@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 
 def cache_dir() -> Path:
@@ -55,3 +61,24 @@ def evict(directory: Path, limit: int) -> None:
         except OSError:
             continue
         total -= size
+
+
+def sha256(data: bytes) -> _Hash:
+    """hashlib's sha256 without importing hashlib (which loads OpenSSL: ~5 ms of every run's start-up)
+    where CPython has its own implementation built in."""
+    digest: _Hash = _sha256_constructor()(data)
+    return digest
+
+
+@functools.cache
+def _sha256_constructor() -> Callable[[bytes], _Hash]:
+    """Found once per process: `sha256` runs for every file looked up in a cache."""
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found]  # CPython <= 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found]  # CPython >= 3.12
+        except ImportError:
+            from hashlib import sha256
+    constructor: Callable[[bytes], _Hash] = sha256
+    return constructor

@@ -175,14 +175,16 @@ def scan(
     from .api import UsageError, combined_patch
     from .api import scan as run_scan
     from .limits import tune_gc
-    from .traits import by_id
 
     tune_gc()
-    known = by_id()
     chosen, dropped = _split(select), _split(ignore)
-    for trait in sorted(chosen | dropped):
-        if trait not in known:
-            raise click.UsageError(f"unknown trait {trait!r}; see `iac-exposure traits`")
+    if chosen or dropped:  # the traits are imported only to check names, or to run them
+        from .traits import by_id
+
+        known = by_id()
+        for trait in sorted(chosen | dropped):
+            if trait not in known:
+                raise click.UsageError(f"unknown trait {trait!r}; see `iac-exposure traits`")
     targets = paths or (".",)
     overrides: dict[str, Any] = {
         "select": chosen if select else None,

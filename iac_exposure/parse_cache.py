@@ -13,7 +13,6 @@ given back on load.
 
 from __future__ import annotations
 
-import functools
 import marshal
 import os
 import struct
@@ -23,15 +22,13 @@ from array import array
 from collections.abc import Callable
 from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from . import __version__
+from .cache import sha256 as _sha256
 from .limits import gc_paused
 from .parsers.terraform_hcl import EmptyNode, HclAttribute, HclBlock, Node, Tok
 from .source import SourceFile, Span
-
-if TYPE_CHECKING:
-    from hashlib import _Hash
 
 T = TypeVar("T")
 
@@ -86,27 +83,6 @@ class ParseCache:
         from .cache import evict
 
         evict(self.directory, limit)
-
-
-def _sha256(data: bytes) -> _Hash:
-    """hashlib's sha256 without importing hashlib (which loads OpenSSL: ~5 ms of every run's start-up)
-    where CPython has its own implementation built in."""
-    digest: _Hash = _sha256_constructor()(data)
-    return digest
-
-
-@functools.cache
-def _sha256_constructor() -> Callable[[bytes], _Hash]:
-    """Found once per process: `_sha256` runs for every file looked up in the cache."""
-    try:
-        from _sha256 import sha256  # type: ignore[import-not-found]  # CPython <= 3.11
-    except ImportError:
-        try:
-            from _sha2 import sha256  # type: ignore[import-not-found]  # CPython >= 3.12
-        except ImportError:
-            from hashlib import sha256
-    constructor: Callable[[bytes], _Hash] = sha256
-    return constructor
 
 
 def parse_cache(config: Any, reader: str) -> ParseCache | None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import __version__
-from .parse_cache import _sha256
+from .cache import sha256 as _sha256
 from .source import SourceFile
 
 MAX_BYTES = 256 * 1024 * 1024  # evict the least recently used entries beyond this

@@ -191,7 +191,7 @@ class Outcome:
 class Policy:
     """What the scan's configuration says about suppressions."""
 
-    known_traits: frozenset[str]
+    known_traits: Callable[[], frozenset[str]]  # asked only when a suppression names traits
     ran: Callable[[str], bool]  # whether a trait was checked (an unused suppression of another proves nothing)
     reason: str  # one of REASON_POLICIES
     today: date
@@ -239,7 +239,8 @@ class Suppressor:
             self._lines[(file, below)].append(entry)
 
     def _entry(self, s: Suppression) -> _Entry:
-        unknown = [t for t in s.traits if t not in self._policy.known_traits]
+        known = self._policy.known_traits() if s.traits else frozenset()
+        unknown = [t for t in s.traits if t not in known]
         problems = ([s.problem] if s.problem else []) + [
             f"unknown trait {t!r}; see `iac-exposure traits`" for t in unknown
         ]

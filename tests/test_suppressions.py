@@ -340,7 +340,7 @@ def _finding(trait: str, resource: Resource, source: Resource, location: Span | 
 
 
 def _policy(**kw: Any) -> Policy:
-    return Policy(frozenset(by_id()), lambda t: True, kw.pop("reason", "required"), date(2025, 1, 1), **kw)
+    return Policy(lambda: frozenset(by_id()), lambda t: True, kw.pop("reason", "required"), date(2025, 1, 1), **kw)
 
 
 def test_metadata_suppressions_apply_by_address() -> None:

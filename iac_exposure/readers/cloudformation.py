@@ -11,7 +11,6 @@ template is a unit of its own; a resource's `Metadata: {iac-exposure: {ignore: [
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import re
 from collections.abc import Iterator
@@ -147,6 +146,8 @@ def trim_cache(config: Config) -> None:
 def _decoders() -> str:
     """PyYAML's and cfn-lint's versions (what a parsed template depends on besides its text), read without
     importing them (a cache hit must not pay for that)."""
+    import hashlib
+
     digest = hashlib.sha256()
     for package, name in (("yaml", "__init__.py"), ("cfnlint", "version.py")):
         spec = importlib.util.find_spec(package)

@@ -21,12 +21,12 @@ from ..config import Config
 from ..diagnostics import Diagnostic
 from ..limits import BudgetExceeded, time_budget
 from ..model.values import Sourced
-from ..parse_cache import parse_cache
 from ..source import SourceFile
 from . import Task, Unit, load_source
 
 if TYPE_CHECKING:
     from ..adapters.terraform.module import ModuleSource
+    from ..parse_cache import ParseCache
     from ..parsers.terraform_hcl import HclAttribute, HclBlock
 
 _MAX_FILE_FUNCTION_BYTES = 1 << 20  # file(): larger files are not read (unknown)
@@ -73,7 +73,7 @@ class TerraformReader:
             key = f"terraform-calls\0{directory.as_posix()}\0{sorted(loader.named.get(directory, ()))}\0{scope}"
             stored = store.get(key, loader) if store is not None else None
             if stored is None:
-                if loader.cache is not None and not parsed_ahead:  # the first miss: parse the rest in workers
+                if config.use_cache and not parsed_ahead:  # the first miss: parse the rest in workers
                     _parse_in_parallel([d for d in directories if d not in sources], config)
                     parsed_ahead = True
                 loader.begin()
@@ -88,8 +88,7 @@ class TerraformReader:
         roots = _roots(calls)
         for directory in set(calls) - set(roots):
             loader.forget_slice(directory)  # analysed inside its caller: every file of it matters there
-        if loader.cache is not None and loader.cache.misses:
-            loader.cache.evict()
+        loader.evict()
         if store is not None and store.stored:
             store.evict()
         named = sorted((d.as_posix(), sorted(names)) for d, names in loader.named.items())
@@ -214,6 +213,8 @@ def _parse_in_parallel(directories: list[Path], config: Config) -> None:
     the parsing, which is most of the time. Output does not depend on the number of jobs.
     """
     jobs = config.jobs or os.cpu_count() or 1
+    from ..parse_cache import parse_cache
+
     cache = parse_cache(config, "terraform")
     if jobs < 2 or cache is None:
         return
@@ -236,6 +237,7 @@ def _parse_in_parallel(directories: list[Path], config: Config) -> None:
 
 
 def _warm(paths: list[Path], config: Config) -> None:
+    from ..parse_cache import parse_cache
     from ..parsers import ParseError
     from ..parsers.terraform_hcl import parse
     from ..parsers.terraform_json import parse_tf_json
@@ -272,7 +274,19 @@ class _Loader:
         self._inputs: dict[tuple[Any, ...], None] | None = None  # what the unit being computed consulted
         self.scanned: set[Path] = set()  # the directories of the scan, as `directory()` names them
         self.named: dict[Path, set[str]] = {}  # changed-files mode: the files named, per directory
-        self.cache = parse_cache(config, "terraform")
+        self._cache: ParseCache | None = None  # made when a file is first parsed (a reused result parses none)
+
+    def _parse_cache(self) -> ParseCache | None:
+        if self._cache is None and self.config.use_cache:
+            from ..parse_cache import parse_cache
+
+            self._cache = parse_cache(self.config, "terraform")
+        return self._cache
+
+    def evict(self) -> None:
+        """Keep the parse cache within its bounds, if this scan added to it."""
+        if self._cache is not None and self._cache.misses:
+            self._cache.evict()
 
     # -- per root --------------------------------------------------------------------------------------
 
@@ -358,7 +372,7 @@ class _Loader:
     def release(self) -> None:
         """Forget the parsed modules (not the files): with the parse cache on, loading one again is cheap,
         and a scan of thousands of modules never holds them all. Without the cache they are kept."""
-        if self.cache is not None:
+        if self.config.use_cache:
             self._modules.clear()
             self._variables_files.clear()
 
@@ -430,9 +444,10 @@ class _Loader:
         parser = parse_tf_json if is_json else parse
         try:
             with time_budget(self.config.file_time_budget):
-                if self.cache is None:
+                cache = self._parse_cache()
+                if cache is None:
                     return parser(source)
-                return self.cache.get_or_parse(source.format, source, parser)
+                return cache.get_or_parse(source.format, source, parser)
         except ParseError as exc:
             self.diagnose(Diagnostic(path.as_posix(), exc.line, "parse-error", exc.message))
         except BudgetExceeded as exc:
