@@ -167,6 +167,9 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         patcher = Patcher(unit.files)
         patcher.plan(sorted(shown.values(), key=lambda f: f.sort_key))
         patches = {i: patcher.patch(f) for i, f in shown.items()}
+        for i, f in shown.items():
+            outcome.active[i] = f.slimmed()
+        outcome.suppressed[:] = [replace(s, finding=s.finding.slimmed()) for s in outcome.suppressed]
         return Analysis(
             Unit(files=unit.files, diagnostics=unit.diagnostics, entry=unit.entry), outcome, problems, patches
         )

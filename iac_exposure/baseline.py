@@ -28,7 +28,6 @@ from pathlib import Path
 from . import __version__
 from ._records import asdict, record
 from .findings import Finding
-from .model.values import Origin, Sourced
 
 VERSION = 1
 _FIELDS = ("fingerprint", "trait", "resource", "file", "message")
@@ -54,15 +53,6 @@ def relative_file(path: Path, base: Path) -> str:
         return Path(os.path.abspath(path)).as_posix()
 
 
-def offending_text(finding: Finding) -> str:
-    action = finding.remedy.action if finding.remedy is not None else None
-    target = getattr(action, "target", None)
-    if isinstance(target, Sourced) and target.origin is Origin.DEFAULT and target.span == finding.location:
-        # the finding points at the block lacking the attribute: the absent key is what offends
-        return "unset " + ".".join(target.missing or (target.key,))
-    return " ".join(finding.location.text.split()) if finding.location is not None else ""
-
-
 def _file(finding: Finding) -> Path | None:
     span = finding.location or finding.resource.span
     return span.file.path if span is not None else None
@@ -72,7 +62,7 @@ def entry(finding: Finding, base: Path) -> Entry:
     path = _file(finding)
     file = relative_file(path, base) if path is not None else ""
     parts = [finding.trait.id, finding.resource.address, finding.source_resource.address, file,
-             offending_text(finding)]  # fmt: skip
+             finding.offending_text()]  # fmt: skip
     digest = hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
     return Entry(digest, finding.trait.id, finding.resource.address, file, finding.message)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from ._records import record
 from .findings import Category, Finding, Severity
-from .model.aws import AutoScalingGroup, Instance, LaunchConfiguration, LaunchTemplate
+from .model.aws import is_compute
 
 LIKELIHOODS = ("very-high", "high", "moderate", "low")
 IMPACTS = ("high", "medium", "low")
@@ -161,10 +161,9 @@ class Exposure:
 def exposures(findings: list[Finding], table: ExposureTable = DEFAULT_TABLE) -> list[Exposure]:
     """One record per compute resource with traits, most severe first. Findings reported on a security group,
     network ACL or role that nothing uses are not compute and make no exposure."""
-    compute = (Instance, LaunchTemplate, LaunchConfiguration, AutoScalingGroup)
     by_resource: dict[str, tuple[str, dict[str, str]]] = {}
     for f in findings:
-        if isinstance(f.resource, compute):
+        if is_compute(f.resource):
             by_resource.setdefault(f.resource.address, (f.resource.type, {}))[1][f.trait.id] = f.trait.category.value
     out = []
     for address, (rtype, traits) in by_resource.items():

@@ -57,6 +57,31 @@ class Finding:
     message: str
     remedy: Remedy | None
     evidence: tuple[str, ...] = field(default=())
+    # the offending text the baseline fingerprints, kept when the remedy is let go (`slimmed`)
+    offending: str | None = None
+
+    def offending_text(self) -> str:
+        """The offending setting as the baseline fingerprints it (whitespace folded), or `unset KEY` when
+        the finding points at a block that lacks the key."""
+        if self.offending is not None:
+            return self.offending
+        from .model.values import Origin, Sourced
+
+        action = self.remedy.action if self.remedy is not None else None
+        target = getattr(action, "target", None)
+        if isinstance(target, Sourced) and target.origin is Origin.DEFAULT and target.span == self.location:
+            return "unset " + ".".join(target.missing or (target.key,))
+        return " ".join(self.location.text.split()) if self.location is not None else ""
+
+    def slimmed(self) -> Finding:
+        """This finding once patched: its resources as references and no remedy, so a report of many
+        findings does not hold every unit's model."""
+        from ._records import replace
+        from .model.aws import ref
+
+        resource = ref(self.resource)
+        source = resource if self.source_resource is self.resource else ref(self.source_resource)
+        return replace(self, resource=resource, source_resource=source, remedy=None, offending=self.offending_text())
 
     @property
     def sort_key(self) -> tuple[str, int, str, str]:

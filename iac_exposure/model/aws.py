@@ -24,6 +24,27 @@ class Resource:
     aliases: tuple[str, ...]  # literal names/ids other resources may use for it (`name = "web-sg"`)
 
 
+@record
+class ResourceRef(Resource):
+    """What a report needs of a resource once its unit is analysed and patched: its names, where it is, and
+    whether it is compute (exposures are about compute). A finding keeps this instead of the whole model."""
+
+    compute: bool = False
+
+
+def is_compute(resource: Resource) -> bool:
+    """An instance, launch template, launch configuration or Auto Scaling group (or a reference to one)."""
+    if type(resource) is ResourceRef:
+        return resource.compute
+    return isinstance(resource, (Instance, LaunchTemplate, LaunchConfiguration, AutoScalingGroup))
+
+
+def ref(resource: Resource) -> ResourceRef:
+    if type(resource) is ResourceRef:
+        return resource
+    return ResourceRef(resource.address, resource.type, resource.name, resource.span, (), is_compute(resource))
+
+
 class ComputeKind(str, Enum):
     INSTANCE = "instance"
     SPOT_INSTANCE_REQUEST = "spot instance request"
