@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 
 from .._records import record
 from ..source import SourceFile
@@ -122,7 +123,7 @@ def edits_diff(file: SourceFile, edits: list[Edit], context: int = 3) -> str:
     return "".join(out)
 
 
-def _line_range(text: str, starts: list[int], edit: Edit) -> tuple[int, int]:
+def _line_range(text: str, starts: Sequence[int], edit: Edit) -> tuple[int, int]:
     """The old lines [first, end) an edit rewrites."""
     total = len(starts) - 1
     first = bisect.bisect_right(starts, edit.start) - 1
