@@ -312,10 +312,13 @@ def _emit(text: str | Iterable[str], output: str | None) -> None:
 
 
 def _batched(pieces: Iterable[str], size: int = 1 << 16) -> Iterator[str]:
-    """Many small pieces (a JSON encoder yields every token) joined into writes of about `size`."""
+    """Small pieces joined into writes of about `size`; a piece that is big enough is written as it is."""
     batch: list[str] = []
     length = 0
     for piece in pieces:
+        if not batch and len(piece) >= size:
+            yield piece
+            continue
         batch.append(piece)
         length += len(piece)
         if length >= size:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from .. import __version__
@@ -14,6 +15,7 @@ SCHEMA_VERSION = 1
 
 
 def finding_dict(result: Result) -> dict[str, Any]:
+    # the JSON report writes findings with `_Writer.finding`, which mirrors this: change both
     f, patch = result.finding, result.patch
     loc = f.location or f.resource.span
     return {
@@ -116,8 +118,270 @@ def chunks(report: Report, show_suppressed: bool = False) -> Iterator[str]:
     """The document piece by piece: a finding's dictionary exists only while it is written, so the report
     of a big scan is never held twice (its dictionaries and its text) in memory."""
     document = to_dict(report, show_suppressed, lazy=True)
-    yield from json.JSONEncoder(indent=2).iterencode(document)
+    yield from iterencode(document)
     yield "\n"
+
+
+# The text of `json.JSONEncoder(indent=2).iterencode(value)`, written faster. With an indent CPython's json
+# module uses its pure-Python encoder, which yields every token through nested generators. Here
+# dictionaries, lists and tuples of the exact built-in types are walked by one recursive function that
+# appends to a list: the key lines of a dictionary shape are made once, strings are escaped by json's C
+# escaper (a repeated string once: the titles, traits and shared patches of findings), other scalars get
+# the reprs json uses. Anything else (subclasses, other types, dictionaries with keys that are not strings,
+# containers nested deeper than `_DEPTH`) is encoded by the json module itself, so every value is written
+# as json writes it. That is sound because json's indented text never has a line break inside a token
+# (strings escape theirs): a value encoded on its own is moved to indentation level n by indenting its line
+# breaks. The findings of a report are written from their results, without their dictionaries
+# (`_Writer.finding`, which must stay the text of `finding_dict`: tests/test_json_report.py compares them).
+
+_escape: Callable[[str], str] = json.encoder.encode_basestring_ascii  # the C function where there is one
+_fallback = json.JSONEncoder(indent=2)
+_INFINITY = float("inf")
+_int_repr = int.__repr__
+_float_repr = float.__repr__
+_ESCAPED_CHARS = 1 << 20  # the cache of escaped strings holds about this many characters at most
+_BATCH = 64  # a streamed list is yielded this many elements at a time (counting characters costs time)
+# json itself writes containers this deep: it finds circular references (check_circular, its default) as
+# it does in the whole document, only a little later; a deep acyclic value gets the same text either way
+_DEPTH = 32
+_INNER = [",\n" + "  " * (level + 1) for level in range(_DEPTH + 1)]
+_CLOSE_DICT = ["\n" + "  " * level + "}" for level in range(_DEPTH + 1)]
+_CLOSE_LIST = ["\n" + "  " * level + "]" for level in range(_DEPTH + 1)]
+
+
+def iterencode(value: Any) -> Iterator[str]:
+    """Exactly the text of `json.JSONEncoder(indent=2).iterencode(value)`, in fewer and bigger pieces.
+
+    A top-level dictionary is streamed: the lists it holds are written `_BATCH` elements at a time, so the
+    items of a `_Lazy` list exist only while they are written."""
+    writer = _Writer()
+    parts, append = writer.parts, writer.append
+    if type(value) is not dict or not value or any(type(k) is not str for k in value):
+        append(value, 0)
+        yield "".join(parts)
+        return
+    separator = "{\n  "
+    for key, item in value.items():
+        kind = type(item)
+        if (kind is list or kind is _Lazy) and item:
+            parts.append(separator + _escape(key) + ": [\n    ")
+            write: Callable[[Any], None] = writer.element
+            elements: Iterable[Any] = item
+            if kind is _Lazy and item._make is finding_dict:
+                write, elements = writer.finding, item._items
+            for count, element in enumerate(elements, 1):
+                if count > 1:
+                    parts.append(",\n    ")
+                write(element)
+                if count % _BATCH == 0:
+                    yield "".join(parts)
+                    parts.clear()
+            parts.append("\n  ]")
+        else:
+            parts.append(separator + _escape(key) + ": ")
+            append(item, 1)
+        yield "".join(parts)
+        parts.clear()
+        separator = ",\n  "
+    yield "\n}"
+
+
+class _Writer:
+    """Appends the text of values to `parts`: `append(value, level)` at indentation `level`."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        parts = self.parts
+        add = parts.append
+        shapes: list[dict[tuple[Any, ...], list[str] | None]] = [{} for _ in range(_DEPTH)]  # keys → lines
+        escaped: dict[str, str] = {}
+        cached = escaped.get
+        escaped_chars = 0
+
+        def string(text: str) -> str:
+            nonlocal escaped_chars
+            result = escaped[text] = _escape(text)
+            escaped_chars += len(result)
+            if escaped_chars > _ESCAPED_CHARS:
+                escaped.clear()
+                escaped_chars = 0
+            return result
+
+        def key_lines(keys: tuple[Any, ...], level: int) -> list[str] | None:
+            """The text before each value of a dictionary with these keys; None: json converts a key."""
+            lines = None
+            if all(type(k) is str for k in keys):
+                lines = [_INNER[level] + _escape(k) + ": " for k in keys]
+                lines[0] = "{" + lines[0][1:]
+            shapes[level][keys] = lines
+            return lines
+
+        def append(value: Any, level: int) -> None:
+            kind = type(value)
+            if kind is str:
+                add(cached(value) or string(value))
+            elif value is None:
+                add("null")
+            elif value is True:
+                add("true")
+            elif value is False:
+                add("false")
+            elif kind is int:
+                add(_int_repr(value))
+            elif kind is float:
+                add(_float(value))
+            elif level >= _DEPTH:
+                add(_encoded(value, level))
+            elif kind is dict:
+                if not value:
+                    add("{}")
+                    return
+                keys = tuple(value)
+                lines = shapes[level].get(keys, ())
+                if lines == ():
+                    lines = key_lines(keys, level)
+                if lines is None:
+                    add(_encoded(value, level))
+                    return
+                for line, item in zip(lines, value.values()):
+                    add(line)
+                    kind = type(item)
+                    if kind is str:
+                        add(cached(item) or string(item))
+                    elif item is None:
+                        add("null")
+                    elif kind is int:
+                        add(_int_repr(item))
+                    else:
+                        append(item, level + 1)
+                add(_CLOSE_DICT[level])
+            elif kind is list or kind is tuple or kind is _Lazy:
+                if not value:
+                    add("[]")
+                    return
+                inner = _INNER[level]
+                line = "[" + inner[1:]
+                for item in value:
+                    add(line)
+                    line = inner
+                    if type(item) is str:
+                        add(cached(item) or string(item))
+                    else:
+                        append(item, level + 1)
+                add(_CLOSE_LIST[level])
+            else:
+                add(_encoded(value, level))
+
+        def element(value: Any) -> None:
+            append(value, 2)
+
+        def scalar(value: Any) -> None:  # a value of a finding (level 3)
+            if type(value) is str:
+                add(cached(value) or string(value))
+            else:
+                append(value, 3)
+
+        heads: dict[int, tuple[Any, str]] = {}  # id(trait) → (trait, the text from "{" to "resource": )
+        files: dict[int, tuple[Any, str]] = {}  # id(source file) → (source file, its display name)
+
+        def text_of(value: Any, level: int) -> str:
+            start = len(parts)
+            append(value, level)
+            text = "".join(parts[start:])
+            del parts[start:]
+            return text
+
+        def finding(result: Result) -> None:
+            """The text of `finding_dict(result)` at level 2 (an element of the findings list)."""
+            f, patch = result.finding, result.patch
+            trait = f.trait
+            head = heads.get(id(trait))
+            if head is None:
+                text = "".join(
+                    _FINDING_LINES[key] + text_of(value, 3)
+                    for key, value in (
+                        ("trait", trait.id),
+                        ("category", trait.category.value),
+                        ("severity", trait.severity.value),
+                        ("title", trait.title),
+                    )
+                )
+                head = heads[id(trait)] = (trait, text + _FINDING_LINES["resource"])
+            add(head[1])
+            scalar(f.resource.address)
+            add(_FINDING_LINES["resource_type"])
+            scalar(f.resource.type)
+            add(_FINDING_LINES["source_resource"])
+            scalar(f.source_resource.address)
+            loc = f.location or f.resource.span
+            if loc:
+                source = loc.file
+                name = files.get(id(source))
+                if name is None:
+                    name = files[id(source)] = (source, source.display)
+                add(_LOCATION_FILE)
+                scalar(name[1])
+                add(_LOCATION_START)
+                append(loc.start_line, 4)
+                add(_LOCATION_END)
+                append(loc.end_line, 4)
+                add(_CLOSE_DICT[3])
+            else:
+                add(_NO_LOCATION)
+            add(_FINDING_LINES["message"])
+            scalar(f.message)
+            if f.evidence:
+                add(_FINDING_LINES["evidence"])
+                append(list(f.evidence), 3)
+            add(_FINDING_LINES["remediation"])
+            if patch:
+                scalar(patch.title)
+                add(_FINDING_LINES["patch"])
+                scalar(patch.diff)
+                add(_FINDING_LINES["applicability"])
+                scalar(patch.applicability.value)
+                add(_FINDING_LINES["applicability_reason"])
+                scalar(patch.reason)
+            else:
+                scalar(trait.fix_title)
+                add(_NO_PATCH)
+            add(_CLOSE_DICT[2])
+
+        self.append, self.element, self.finding = append, element, finding
+
+
+def _key_line(key: str, level: int) -> str:
+    return _INNER[level] + _escape(key) + ": "
+
+
+_FINDING_KEYS = [
+    *("trait", "category", "severity", "title", "resource", "resource_type", "source_resource", "location"),
+    *("message", "evidence", "remediation", "patch", "applicability", "applicability_reason"),
+]
+_FINDING_LINES = {key: _key_line(key, 2) for key in _FINDING_KEYS}
+_FINDING_LINES["trait"] = "{" + _FINDING_LINES["trait"][1:]  # the first line of a finding
+_LOCATION_FILE = _FINDING_LINES["location"] + "{" + _key_line("file", 3)[1:]
+_LOCATION_START = _key_line("start_line", 3)
+_LOCATION_END = _key_line("end_line", 3)
+_NO_LOCATION = _LOCATION_FILE + "null" + _LOCATION_START + "null" + _LOCATION_END + "null" + _CLOSE_DICT[3]
+_NO_PATCH = "".join(_FINDING_LINES[key] + "null" for key in ("patch", "applicability", "applicability_reason"))
+
+
+def _float(value: float) -> str:
+    """json's text of a float (`allow_nan=True`)."""
+    if math.isnan(value):
+        return "NaN"
+    if value == _INFINITY:
+        return "Infinity"
+    if value == -_INFINITY:
+        return "-Infinity"
+    return _float_repr(value)
+
+
+def _encoded(value: Any, level: int) -> str:
+    """The json module's own text of `value` at indentation `level`."""
+    text = _fallback.encode(value)
+    return text.replace("\n", "\n" + "  " * level) if level else text
 
 
 class _Lazy(list):  # type: ignore[type-arg]
