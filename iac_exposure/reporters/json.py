@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .. import __version__
@@ -15,7 +15,6 @@ SCHEMA_VERSION = 1
 
 
 def finding_dict(result: Result) -> dict[str, Any]:
-    # the JSON report writes findings with `_Writer.finding`, which mirrors this: change both
     f, patch = result.finding, result.patch
     loc = f.location or f.resource.span
     return {
@@ -131,8 +130,7 @@ def chunks(report: Report, show_suppressed: bool = False) -> Iterator[str]:
 # containers nested deeper than `_DEPTH`) is encoded by the json module itself, so every value is written
 # as json writes it. That is sound because json's indented text never has a line break inside a token
 # (strings escape theirs): a value encoded on its own is moved to indentation level n by indenting its line
-# breaks. The findings of a report are written from their results, without their dictionaries
-# (`_Writer.finding`, which must stay the text of `finding_dict`: tests/test_json_report.py compares them).
+# breaks.
 
 _escape: Callable[[str], str] = json.encoder.encode_basestring_ascii  # the C function where there is one
 _fallback = json.JSONEncoder(indent=2)
@@ -165,14 +163,10 @@ def iterencode(value: Any) -> Iterator[str]:
         kind = type(item)
         if (kind is list or kind is _Lazy) and item:
             parts.append(separator + _escape(key) + ": [\n    ")
-            write: Callable[[Any], None] = writer.element
-            elements: Iterable[Any] = item
-            if kind is _Lazy and item._make is finding_dict:
-                write, elements = writer.finding, item._items
-            for count, element in enumerate(elements, 1):
+            for count, element in enumerate(item, 1):
                 if count > 1:
                     parts.append(",\n    ")
-                write(element)
+                writer.element(element)
                 if count % _BATCH == 0:
                     yield "".join(parts)
                     parts.clear()
@@ -275,96 +269,7 @@ class _Writer:
         def element(value: Any) -> None:
             append(value, 2)
 
-        def scalar(value: Any) -> None:  # a value of a finding (level 3)
-            if type(value) is str:
-                add(cached(value) or string(value))
-            else:
-                append(value, 3)
-
-        heads: dict[int, tuple[Any, str]] = {}  # id(trait) → (trait, the text from "{" to "resource": )
-        files: dict[int, tuple[Any, str]] = {}  # id(source file) → (source file, its display name)
-
-        def text_of(value: Any, level: int) -> str:
-            start = len(parts)
-            append(value, level)
-            text = "".join(parts[start:])
-            del parts[start:]
-            return text
-
-        def finding(result: Result) -> None:
-            """The text of `finding_dict(result)` at level 2 (an element of the findings list)."""
-            f, patch = result.finding, result.patch
-            trait = f.trait
-            head = heads.get(id(trait))
-            if head is None:
-                text = "".join(
-                    _FINDING_LINES[key] + text_of(value, 3)
-                    for key, value in (
-                        ("trait", trait.id),
-                        ("category", trait.category.value),
-                        ("severity", trait.severity.value),
-                        ("title", trait.title),
-                    )
-                )
-                head = heads[id(trait)] = (trait, text + _FINDING_LINES["resource"])
-            add(head[1])
-            scalar(f.resource.address)
-            add(_FINDING_LINES["resource_type"])
-            scalar(f.resource.type)
-            add(_FINDING_LINES["source_resource"])
-            scalar(f.source_resource.address)
-            loc = f.location or f.resource.span
-            if loc:
-                source = loc.file
-                name = files.get(id(source))
-                if name is None:
-                    name = files[id(source)] = (source, source.display)
-                add(_LOCATION_FILE)
-                scalar(name[1])
-                add(_LOCATION_START)
-                append(loc.start_line, 4)
-                add(_LOCATION_END)
-                append(loc.end_line, 4)
-                add(_CLOSE_DICT[3])
-            else:
-                add(_NO_LOCATION)
-            add(_FINDING_LINES["message"])
-            scalar(f.message)
-            if f.evidence:
-                add(_FINDING_LINES["evidence"])
-                append(list(f.evidence), 3)
-            add(_FINDING_LINES["remediation"])
-            if patch:
-                scalar(patch.title)
-                add(_FINDING_LINES["patch"])
-                scalar(patch.diff)
-                add(_FINDING_LINES["applicability"])
-                scalar(patch.applicability.value)
-                add(_FINDING_LINES["applicability_reason"])
-                scalar(patch.reason)
-            else:
-                scalar(trait.fix_title)
-                add(_NO_PATCH)
-            add(_CLOSE_DICT[2])
-
-        self.append, self.element, self.finding = append, element, finding
-
-
-def _key_line(key: str, level: int) -> str:
-    return _INNER[level] + _escape(key) + ": "
-
-
-_FINDING_KEYS = [
-    *("trait", "category", "severity", "title", "resource", "resource_type", "source_resource", "location"),
-    *("message", "evidence", "remediation", "patch", "applicability", "applicability_reason"),
-]
-_FINDING_LINES = {key: _key_line(key, 2) for key in _FINDING_KEYS}
-_FINDING_LINES["trait"] = "{" + _FINDING_LINES["trait"][1:]  # the first line of a finding
-_LOCATION_FILE = _FINDING_LINES["location"] + "{" + _key_line("file", 3)[1:]
-_LOCATION_START = _key_line("start_line", 3)
-_LOCATION_END = _key_line("end_line", 3)
-_NO_LOCATION = _LOCATION_FILE + "null" + _LOCATION_START + "null" + _LOCATION_END + "null" + _CLOSE_DICT[3]
-_NO_PATCH = "".join(_FINDING_LINES[key] + "null" for key in ("patch", "applicability", "applicability_reason"))
+        self.append, self.element = append, element
 
 
 def _float(value: float) -> str:
