@@ -42,17 +42,20 @@ class PathFilter:
         self._gitignore = config.respect_gitignore
         self._specs: dict[Path, GitIgnoreSpec | None] = {}
         self._repos: dict[Path, Path | None] = {}
-        self._asked: list[Path] = []
+        self._asked: list[str] = []  # absolute, each ending with a separator
 
     def ask(self, directory: Path) -> None:
         """A directory named on the command line: if git ignores it, it is scanned whole anyway (as ripgrep
         searches an ignored path it is given); the `exclude` patterns still apply."""
         if self.excluded(directory, is_dir=True):
-            self._asked.append(Path(os.path.abspath(directory)))
+            self._asked.append(os.path.join(os.path.abspath(directory), ""))
 
     def excluded(self, path: Path, is_dir: bool = False, named: bool = False) -> bool:
-        absolute = Path(os.path.abspath(path))
-        named = named or any(d == absolute or d in absolute.parents for d in self._asked)
+        text = os.path.abspath(path)
+        absolute = Path(text)
+        if not named and self._asked:
+            inside = os.path.join(text, "")
+            named = any(inside.startswith(d) for d in self._asked)
         suffix = "/" if is_dir else ""
         if self._exclude is not None:
             rel = _relative(absolute, self._root)

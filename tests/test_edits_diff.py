@@ -62,3 +62,11 @@ def test_an_edit_that_changes_nothing_adds_no_hunk(tmp_path: Path) -> None:
     (tmp_path / "f.tf").write_text(text)
     subprocess.run(["git", "apply", "-"], input=diff.encode(), cwd=tmp_path, check=True, capture_output=True)
     assert (tmp_path / "f.tf").read_text() == "x" + text
+
+
+@given(st.text(alphabet="ab\n\r\u2028", max_size=60))
+def test_line_starts_are_after_each_line_feed(text: str) -> None:
+    file = SourceFile(Path("f.tf"), text)
+    assert list(file.line_starts()) == [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+    for offset in range(len(text) + 1):
+        assert file.line_of(offset) == text.count("\n", 0, offset) + 1
