@@ -249,6 +249,7 @@ def _analysed_units(
         for unit in _guarded_units(reader, files, config, diagnostics):
             yield analysed(unit, unit.files[0].display if unit.files else reader.name)
         return
+    from .limits import settle
     from .result_cache import result_cache
 
     where = files[0].as_posix() if files else reader.name
@@ -274,6 +275,8 @@ def _analysed_units(
             return Analysis(Unit(), Outcome(), [_internal(where, exc)], {})
         if store is not None and task.key and unit.inputs is not None and _reusable(analysis):
             store.put(f"{salt}\0{reader.name}\0{task.key}", unit.inputs, analysis)
+        del unit  # the unit's model: garbage now, collected before the next unit
+        settle()
         return analysis
 
     jobs = config.jobs or os.cpu_count() or 1

@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import struct
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,12 +59,8 @@ def fork_map(
         os.close(ticks)
         for pid, out in children:
             os.waitpid(pid, 0)
-            try:
-                finished_items = pickle.loads(out.read_bytes())
-            except Exception:  # noqa: BLE001, S112 - a worker that died: its items are computed below
-                continue
-            for index, value in finished_items:
-                if value is not None:  # None: it raised or could not be pickled there
+            for index, value in _records(out):
+                if 0 <= index < len(items):
                     results[index] = _Unpickler(io.BytesIO(value), files).load()
     for index, value in enumerate(results):
         if value is _REDO:
@@ -79,17 +76,38 @@ def _child(  # pragma: no cover - the child's coverage is not collected
 ) -> None:
     status = 1
     try:
-        done: list[tuple[int, Any]] = []
-        for index in range(worker, len(items), jobs):
-            try:
-                done.append((index, _pickled(func(items[index]))))
-            except Exception:  # noqa: BLE001 - the parent computes it again and raises it there
-                done.append((index, None))
-            os.write(tick, b".")
-        out.write_bytes(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
+        with out.open("wb") as fh:
+            for index in range(worker, len(items), jobs):
+                try:
+                    value = _pickled(func(items[index]))
+                except Exception:  # noqa: BLE001 - the parent computes it again and raises it there
+                    value = None
+                if value is not None:  # None: it raised or could not be pickled here
+                    fh.write(_RECORD.pack(index, len(value)) + value)
+                    fh.flush()  # a worker that dies later keeps what it finished
+                os.write(tick, b".")
         status = 0
     finally:
         os._exit(status)
+
+
+_RECORD = struct.Struct("<II")  # item index, length of its pickled result
+
+
+def _records(path: Path) -> Iterator[tuple[int, bytes]]:
+    """A worker's finished results one at a time (never all in memory), up to a record it did not finish."""
+    try:
+        with path.open("rb") as fh:
+            while header := fh.read(_RECORD.size):
+                if len(header) < _RECORD.size:
+                    return
+                index, length = _RECORD.unpack(header)
+                value = fh.read(length)
+                if len(value) < length:
+                    return
+                yield index, value
+    except OSError:
+        return
 
 
 def _pickled(value: Any) -> bytes | None:

@@ -50,6 +50,23 @@ def test_a_worker_that_dies_is_made_up_for() -> None:
     assert fork_map(dies, [0, 1, 2, 3], 2) == [0, 1, 2, 3]
 
 
+def test_what_a_dying_worker_finished_before_is_kept() -> None:
+    def late_death(i: int) -> tuple[int, bool]:
+        if os.getpid() != PARENT and i == 5:
+            os._exit(3)
+        return i, os.getpid() != PARENT
+
+    # items 1 and 3 were finished by the worker that died on 5: only 5 is computed here
+    assert fork_map(late_death, list(range(6)), 2) == [
+        (0, True),
+        (1, True),
+        (2, True),
+        (3, True),
+        (4, True),
+        (5, False),
+    ]
+
+
 def test_spans_from_workers_share_one_file_object() -> None:
     file = SourceFile(Path("a.tf"), "resource {}\n", "hcl")
     spans = fork_map(lambda i: Span(file, i, i + 1), [0, 1, 2, 3], 2)

@@ -115,7 +115,9 @@ def _root_unit(loader: _Loader, root: Path, config: Config) -> Unit:
         message = f"{type(exc).__name__} while evaluating the module: {exc}"
         loader.diagnose(Diagnostic(root.as_posix(), None, "internal-error", message))
     diagnostics = loader.take_diagnostics()
-    return Unit(files=loader.files_used(), resources=resources, diagnostics=diagnostics, inputs=loader.inputs())
+    files = loader.files_used()
+    loader.release()  # the modules live on only through the resources, as long as the unit does
+    return Unit(files=files, resources=resources, diagnostics=diagnostics, inputs=loader.inputs())
 
 
 def _named_files(paths: list[Path]) -> dict[Path, set[str]]:
