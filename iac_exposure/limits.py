@@ -37,9 +37,12 @@ def tune_gc() -> None:
     """For a whole scan process: what is alive now (modules, classes) is never garbage, so the collector
     stops re-scanning it (`gc.freeze`), and it runs less often. A scan allocates millions of small
     acyclic objects; with the default thresholds the collector took ~30% of a warm corpus scan (4.8 s →
-    3.4 s for 221 files; peak RSS 87 MiB both ways)."""
+    3.4 s for 221 files; peak RSS 87 MiB both ways). A root module's data holds no reference cycles (see
+    `test_a_root_is_freed_without_the_cyclic_collector`), so refcounting frees it and the collector only
+    re-scans live objects: 100,000 rather than 10,000 cut its time on the 2,201-file corpus from 2.3 s to
+    0.26 s (CloudFormation corpus 1.2 s → 0.6 s), peak RSS unchanged (88 MiB)."""
     gc.freeze()
-    gc.set_threshold(10_000, 50, 50)
+    gc.set_threshold(100_000, 50, 50)
 
 
 def settle() -> None:

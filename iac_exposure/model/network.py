@@ -9,6 +9,7 @@ can refuse to fire on it.
 from __future__ import annotations
 
 import ipaddress
+import weakref
 from collections import defaultdict
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -130,7 +131,9 @@ def parse_cidr(value: Any) -> Network | None:
 
 class NetworkLinks:
     def __init__(self, model: Model) -> None:
-        self.model = model
+        # weakly: the model holds its links (`Model.network`), so a strong reference back would make every
+        # model a reference cycle, freed (with every resource it holds) only by the cyclic collector
+        self.model: Model = weakref.proxy(model)
         self._routes_of: dict[str, list[Route]] = defaultdict(list)
         for route in model.of_type(Route):
             table, _ = model.resolve(route.route_table, RouteTable)

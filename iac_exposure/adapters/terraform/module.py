@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -358,7 +359,18 @@ class ModuleScope(Scope):
 
 
 def _thunk(ev: Evaluator, attr: HclAttribute) -> Callable[[], AnySourced]:
-    return lambda: ev.attribute(attr)
+    """A module input, evaluated in the calling scope when the module reads it. The caller is referred to
+    weakly: it holds its module instances (`ModuleScope.module`), so a strong reference back would make every
+    module tree a reference cycle, freed (with every parsed file of the tree) only by the cyclic collector. A
+    module instance is reached only through its caller, alive meanwhile (the root holds the whole tree)."""
+    caller, bindings = weakref.ref(ev.scope), ev.bindings
+
+    def value() -> AnySourced:
+        scope = caller()
+        assert scope is not None, "a module instance outlived its caller"
+        return Evaluator(scope, bindings).attribute(attr)
+
+    return value
 
 
 def _unknown_instance(block: HclBlock) -> dict[str, AnySourced]:
