@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, TypeVar
 from ._records import field, record, replace
 from .config import Config
 from .diagnostics import Diagnostic
-from .exposures import DEFAULT_TABLE, Exposure, exposures
+from .exposures import DEFAULT_TABLE, Exposure, exposures_of
 from .findings import Finding
 from .model.inspector import InspectorFindings
 from .patches.render import Patch, Patcher
 from .pathfilter import PathFilter, covers
 from .readers import Reader, Task, Unit
+from .results import Bodies, LazyResults, Row, body_of, rows_of
 from .source import SourceFile
 from .suppressions import Outcome, Policy, Suppressed, Suppressor
 
@@ -40,18 +41,20 @@ class Result:
 
 @record
 class Analysis:
-    """A unit's outcome as the scan keeps it (its files, not its model), with the patches of the findings
-    it reports (by index in `outcome.active`; a finding missing there is patched at the end of the scan)."""
+    """A unit's outcome as the scan keeps it: its files (not its model), a row per active finding, and the
+    findings with the patches of those it reports as one pickle (`results.Bodies`)."""
 
     unit: Unit
-    outcome: Outcome
+    rows: list[Row]
+    body: bytes
+    suppressed: list[Suppressed]
+    notices: list[Diagnostic]
     problems: list[Diagnostic]  # internal errors met while analysing it
-    patches: dict[int, Patch | None]
 
 
 @record(frozen=False)
 class Report:
-    results: list[Result] = field(default_factory=list)
+    results: Sequence[Result] = field(default_factory=list)  # a `LazyResults` from a scan
     exposures: list[Exposure] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files_scanned: int = 0
@@ -169,14 +172,16 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         patches = {i: patcher.patch(f) for i, f in shown.items()}
         for i, f in shown.items():
             outcome.active[i] = f.slimmed()
-        outcome.suppressed[:] = [replace(s, finding=s.finding.slimmed()) for s in outcome.suppressed]
         return Analysis(
-            Unit(files=unit.files, diagnostics=unit.diagnostics, entry=unit.entry), outcome, problems, patches
-        )
+            Unit(files=unit.files, diagnostics=unit.diagnostics, entry=unit.entry),
+            rows_of(outcome.active, set(patches)), body_of(outcome.active, patches),
+            [replace(s, finding=s.finding.slimmed()) for s in outcome.suppressed], outcome.notices, problems,
+        )  # fmt: skip
 
     salt = _salt(config, named, whole_dirs) if config.use_cache else ""
-    findings: list[Finding] = []
-    patches: dict[int, Patch | None] = {}
+    canonical: dict[tuple[str, str], SourceFile] = {}
+    bodies = Bodies(lambda path, format_: canonical.get((path, format_)))
+    rows: list[tuple[int, int, Row]] = []  # (unit, index in it, row), as the units come
     suppressed: list[Suppressed] = []
     notices: list[Diagnostic] = []
     loaded: list[SourceFile] = []
@@ -191,18 +196,19 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
                 progress(min(before + count * tasks_done // max(tasks, 1), total), total)
 
         for analysis in _analysed_units(reader, files, config, salt, analysed, report.diagnostics, partly):
-            unit, outcome = analysis.unit, analysis.outcome
+            unit = analysis.unit
             report.diagnostics.extend(unit.diagnostics)
             report.diagnostics.extend(analysis.problems)
             loaded.extend(unit.files)
+            for file in unit.files:
+                canonical.setdefault((file.display, file.format), file)
             if unit.entry is not None and unit.entry in named:  # a named plan reports on its .tf sources
                 named |= {f.path for f in unit.files}
                 verdicts.clear()
-            for i, patch in analysis.patches.items():
-                patches[id(outcome.active[i])] = patch
-            findings += outcome.active
-            suppressed += outcome.suppressed
-            notices += outcome.notices
+            number = bodies.add(analysis.body)
+            rows += ((number, i, row) for i, row in enumerate(analysis.rows))
+            suppressed += analysis.suppressed
+            notices += analysis.notices
             if progress is not None:
                 done += sum(1 for f in unit.files if f.path in wanted)
                 progress(min(done, total), total)
@@ -210,7 +216,14 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
     report.diagnostics = list(dict.fromkeys(report.diagnostics))  # workers each report a shared module's
     report.files_scanned = len(loaded)
 
-    findings = [f for f in _unique(findings, _key) if reported(_file_of(f))]
+    shown: dict[str | None, bool] = {}
+
+    def reported_row(file: str | None) -> bool:
+        if file not in shown:
+            shown[file] = reported(Path(file) if file is not None else None)
+        return shown[file]
+
+    chosen = [r for r in _unique(rows, lambda r: r[2].key) if reported_row(r[2].file)]
     report.suppressed = [s for s in _unique(suppressed, lambda s: _key(s.finding)) if reported(_file_of(s.finding))]
     source = config.source and display_path(config.source).as_posix()
     report.notices = sorted(
@@ -218,14 +231,23 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         key=lambda n: (n.file, n.line or 0, n.kind, n.message),
     )
     if config.baseline is not None:
-        findings = _apply_baseline(report, findings, config, [f for f in loaded if reported(f.path)])
-    findings.sort(key=lambda f: f.sort_key)
+        findings = [bodies.finding(u, i) for u, i, _ in chosen]
+        new = {id(f) for f in _apply_baseline(report, findings, config, [f for f in loaded if reported(f.path)])}
+        chosen = [r for r, f in zip(chosen, findings) if id(f) in new]
+    chosen.sort(key=lambda r: r[2].sort_key)
     report.suppressed.sort(key=lambda s: s.finding.sort_key)
-    later = [f for f in findings if id(f) not in patches]  # reported only through another unit's files
-    patcher = Patcher(loaded)
-    patcher.plan(later)
-    report.results = [Result(f, patches[id(f)] if id(f) in patches else patcher.patch(f)) for f in findings]
-    report.exposures = exposures(findings, config.exposure_table or DEFAULT_TABLE)
+    # findings reported only through another unit's files: patched here, with every file of the scan
+    later = {(u, i): bodies.finding(u, i) for u, i, row in chosen if not row.patched}
+    own: dict[tuple[int, int], Patch | None] = {}
+    if later:
+        patcher = Patcher(loaded)
+        patcher.plan(list(later.values()))
+        own = {entry: patcher.patch(f) for entry, f in later.items()}
+    report.results = LazyResults(bodies, [(u, i) for u, i, _ in chosen], own, [r.severity for _, _, r in chosen])
+    table = config.exposure_table or DEFAULT_TABLE
+    report.exposures = exposures_of(
+        ((r.resource, r.resource_type, r.trait, r.category) for _, _, r in chosen if r.compute), table
+    )
     return report
 
 
@@ -259,39 +281,46 @@ def _analysed_units(
         diagnostics.append(_internal(where, exc))
         return
     store = result_cache(config)
-    results: list[Analysis | None] = [None] * len(tasks)
-    if store is not None:
-        for i, task in enumerate(tasks):
-            if task.key and task.reuse is not None:
-                results[i] = store.get(f"{salt}\0{reader.name}\0{task.key}", task.reuse)
-    todo = [task for task, result in zip(tasks, results) if result is None]
+    keys = [f"{salt}\0{reader.name}\0{task.key}" if store is not None and task.key else "" for task in tasks]
+    # which results can be reused: checked first (their inputs), loaded one at a time as they are handed over
+    stored = [bool(key) and task.reuse is not None and store is not None and store.get(key, task.reuse, load=False)
+              for key, task in zip(keys, tasks)]  # fmt: skip
+    todo = [task for task, hit in zip(tasks, stored) if not hit]
     reused = len(tasks) - len(todo)
 
-    def run(task: Task) -> Analysis:
+    def run(task: Task, key: str = "") -> Analysis:
         try:
             unit = task.run()
             analysis = analysed(unit, unit.files[0].display if unit.files else where)
         except Exception as exc:  # noqa: BLE001
-            return Analysis(Unit(), Outcome(), [_internal(where, exc)], {})
-        if store is not None and task.key and unit.inputs is not None and _reusable(analysis):
-            store.put(f"{salt}\0{reader.name}\0{task.key}", unit.inputs, analysis)
+            return Analysis(Unit(), [], body_of([], {}), [], [], [_internal(where, exc)])
+        if store is not None and key and unit.inputs is not None and _reusable(analysis):
+            store.put(key, unit.inputs, analysis)
         del unit  # the unit's model: garbage now, collected before the next unit
         settle()
         return analysis
 
     jobs = config.jobs or os.cpu_count() or 1
+    pending = [(task, key) for task, key, hit in zip(tasks, keys, stored) if not hit]
     if jobs < 2 or len(files) < PARALLEL_FROM:
-        computed = []
-        for task in todo:
-            computed.append(run(task))
-            partly(reused + len(computed), len(tasks))
-    else:
-        from .parallel import fork_map
 
-        computed = fork_map(run, todo, jobs, lambda n: partly(reused + n, len(tasks)))
-    fresh = iter(computed)
-    for result in results:
-        yield result if result is not None else next(fresh)
+        def serial() -> Iterator[Analysis]:
+            for count, (task, key) in enumerate(pending, 1):
+                yield run(task, key)
+                partly(reused + count, len(tasks))
+
+        fresh: Iterator[Analysis] = serial()
+    else:
+        from .parallel import fork_imap
+
+        fresh = fork_imap(lambda pair: run(*pair), pending, jobs, lambda n: partly(reused + n, len(tasks)))
+    for task, key, hit in zip(tasks, keys, stored):
+        if hit:
+            assert store is not None and task.reuse is not None
+            analysis = store.get(key, task.reuse)  # None: gone since (another scan evicted it)
+            yield analysis if analysis is not None else run(task, key)
+        else:
+            yield next(fresh)
 
 
 def _salt(config: Config, named: set[Path], whole_dirs: bool) -> str:

@@ -123,14 +123,14 @@ class ConfigFileError(click.ClickException):
     "--source-dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
     help="Where the configuration of a Terraform plan JSON is (default: the plan's directory).",
 )  # fmt: skip
-@click.option("--no-cache", is_flag=True, help="Parse every file again instead of using the parse cache.")
+@click.option("--no-cache", is_flag=True, help="Parse and analyse everything again: neither read nor write the caches.")
 @click.option(
     "--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
-    help="Parse with N processes on large scans (default: one per CPU).",
+    help="Analyse root modules in N processes on large scans (default: one per CPU).",
 )  # fmt: skip
 @click.option(
     "--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
-    help="Where parsed files are cached (default: $XDG_CACHE_HOME/iac-exposure).",
+    help="Where parsed files and reusable results are cached (default: $XDG_CACHE_HOME/iac-exposure).",
 )  # fmt: skip
 @click.option(
     "--parameter", "parameters", multiple=True, metavar="NAME=VALUE",
@@ -250,7 +250,9 @@ def scan(
     threshold = SEVERITIES.index(config.fail_on)
     if any(d.error for d in report.diagnostics):
         sys.exit(2)
-    if any(SEVERITIES.index(r.finding.trait.severity.value) >= threshold for r in report.results):
+    from .results import severities
+
+    if any(SEVERITIES.index(severity) >= threshold for severity in severities(report.results)):
         sys.exit(1)
 
 

@@ -23,7 +23,7 @@ another; we floor it at LOW, so every compute resource with a trait gets a recor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ._records import record
@@ -161,10 +161,19 @@ class Exposure:
 def exposures(findings: list[Finding], table: ExposureTable = DEFAULT_TABLE) -> list[Exposure]:
     """One record per compute resource with traits, most severe first. Findings reported on a security group,
     network ACL or role that nothing uses are not compute and make no exposure."""
+    rated = (
+        (f.resource.address, f.resource.type, f.trait.id, f.trait.category.value)
+        for f in findings
+        if is_compute(f.resource)
+    )
+    return exposures_of(rated, table)
+
+
+def exposures_of(found: Iterable[tuple[str, str, str, str]], table: ExposureTable = DEFAULT_TABLE) -> list[Exposure]:
+    """`exposures` from the (address, type, trait id, category) of each finding on a compute resource."""
     by_resource: dict[str, tuple[str, dict[str, str]]] = {}
-    for f in findings:
-        if is_compute(f.resource):
-            by_resource.setdefault(f.resource.address, (f.resource.type, {}))[1][f.trait.id] = f.trait.category.value
+    for address, rtype, trait, category in found:
+        by_resource.setdefault(address, (rtype, {}))[1][trait] = category
     out = []
     for address, (rtype, traits) in by_resource.items():
         rated = table.rate(set(traits))

@@ -30,16 +30,22 @@ def fork_map(
     """`[func(item) for item in items]`, spread over up to `jobs` forked processes (in this process when fork
     is unavailable). Exceptions raised by `func` are raised here, for the first failing item. `done(n)` is
     called as the workers finish items, with how many are finished so far."""
+    return list(fork_imap(func, items, jobs, done))
+
+
+def fork_imap(
+    func: Callable[[T], R], items: Sequence[T], jobs: int, done: Callable[[int], None] | None = None
+) -> Iterator[R]:
+    """`fork_map`, its results given one at a time, in order, once every worker has finished: the parent
+    never holds more than one result it has not handed over."""
     jobs = min(jobs, len(items))
     if jobs < 2 or not hasattr(os, "fork"):
-        serial = []
-        for item in items:
-            serial.append(func(item))
+        for count, item in enumerate(items, 1):
+            yield func(item)
             if done is not None:
-                done(len(serial))
-        return serial
+                done(count)
+        return
     files: dict[str, SourceFile] = {}
-    results: list[Any] = [_REDO] * len(items)
     with tempfile.TemporaryDirectory(prefix="iac-exposure-") as scratch:
         children = []
         ticks, tick = os.pipe()  # a byte per finished item, for progress
@@ -57,18 +63,19 @@ def fork_map(
             if done is not None:
                 done(min(finished, len(items)))
         os.close(ticks)
-        for pid, out in children:
+        for pid, _ in children:
             os.waitpid(pid, 0)
-            for index, value in _records(out):
-                if 0 <= index < len(items):
-                    results[index] = _Unpickler(io.BytesIO(value), files).load()
-    for index, value in enumerate(results):
-        if value is _REDO:
-            results[index] = func(items[index])  # an exception is raised again here, with its traceback
-    return results
-
-
-_REDO: Any = object()  # computed again in the parent: its worker died, or it raised or could not be pickled
+        # worker w wrote the items w, w + jobs, ... in order, leaving out those it could not do
+        records = [_records(out) for _, out in children]
+        pending = [next(r, None) for r in records]
+        for index, item in enumerate(items):
+            worker = index % jobs
+            record = pending[worker]
+            if record is not None and record[0] == index:
+                pending[worker] = next(records[worker], None)
+                yield _Unpickler(io.BytesIO(record[1]), files).load()
+            else:  # its worker died, or it raised or could not be pickled there: computed again here
+                yield func(item)  # an exception is raised again here, with its traceback
 
 
 def _child(  # pragma: no cover - the child's coverage is not collected

@@ -17,10 +17,8 @@ while checking the inputs, so the result's spans point at this scan's files.
 from __future__ import annotations
 
 import functools
-import io
 import marshal
 import os
-import pickle
 import struct
 import sys
 import zlib
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import __version__
+from ._refs import dumps, loads
 from .cache import sha256 as _sha256
 from .source import SourceFile
 
@@ -56,8 +55,9 @@ class ResultCache:
         name = _sha256(f"{self.salt}\0{key}".encode("utf-8", "surrogatepass")).hexdigest()
         return self.directory / name[:2] / name
 
-    def get(self, key: str, reuse: Reuse) -> Any | None:
-        """The result stored under `key` if every input it recorded is unchanged, else None."""
+    def get(self, key: str, reuse: Reuse, load: bool = True) -> Any | None:
+        """The result stored under `key` if every input it recorded is unchanged, else None (with `load`
+        false: True instead of the result, which is then not unpickled)."""
         path = self._entry(key)
         try:
             entry = path.read_bytes()
@@ -68,7 +68,7 @@ class ResultCache:
             inputs, payload = marshal.loads(data)
             if not reuse.unchanged(inputs):
                 return None
-            value = _Unpickler(io.BytesIO(payload), reuse).load()
+            value = loads(payload, reuse.source) if load else True
         except Exception:  # noqa: BLE001 - missing, damaged, foreign or stale: computed again
             return None
         try:
@@ -80,9 +80,7 @@ class ResultCache:
     def put(self, key: str, inputs: Inputs, value: Any) -> None:
         """Store `value` with the inputs it was computed from; a value that cannot be stored is not."""
         try:
-            buffer = io.BytesIO()
-            _Pickler(buffer).dump(value)
-            data = marshal.dumps((inputs, buffer.getvalue()))
+            data = marshal.dumps((inputs, dumps(value)))
         except Exception:  # noqa: BLE001 - not storable: computed again next time
             return
         from .cache import write_atomic
@@ -147,30 +145,3 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, Path):
         return ("path", value.as_posix())
     return value if value is None or isinstance(value, (str, int, float, bool)) else repr(value)
-
-
-class _Pickler(pickle.Pickler):
-    def __init__(self, buffer: io.BytesIO) -> None:
-        super().__init__(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def persistent_id(self, obj: Any) -> Any:
-        if type(obj) is SourceFile:
-            return (obj.path.as_posix(), obj.format)
-        return None
-
-
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, buffer: io.BytesIO, reuse: Reuse) -> None:
-        super().__init__(buffer)
-        self.reuse = reuse
-        self.files: dict[Any, SourceFile] = {}
-
-    def persistent_load(self, pid: Any) -> Any:
-        file = self.files.get(pid)
-        if file is None:
-            path, format_ = pid
-            file = self.reuse.source(path, format_)
-            if file is None:
-                raise pickle.UnpicklingError(f"{path} is not loaded")
-            self.files[pid] = file
-        return file

@@ -13,7 +13,7 @@ from iac_exposure import api
 from iac_exposure import parallel as parallel_module
 from iac_exposure.api import scan
 from iac_exposure.config import Config
-from iac_exposure.parallel import fork_map
+from iac_exposure.parallel import fork_imap, fork_map
 from iac_exposure.reporters.json import to_dict
 from iac_exposure.source import SourceFile, Span
 
@@ -88,9 +88,9 @@ def test_a_scan_reports_the_same_with_workers(target: str, monkeypatch: pytest.M
 
     def spy(func: Any, items: Any, jobs: int, done: Any = None) -> Any:
         tasks.append(len(items))
-        return fork_map(func, items, jobs, done)
+        return fork_imap(func, items, jobs, done)
 
-    monkeypatch.setattr(parallel_module, "fork_map", spy)
+    monkeypatch.setattr(parallel_module, "fork_imap", spy)
     parallel = to_dict(scan([target], Config(use_cache=False, jobs=2)))
     assert to_dict(scan([target], Config(cache_dir=tmp_path, jobs=2))) == serial
     assert tasks and max(tasks) > 10, "the Terraform modules ran in workers"

@@ -30,9 +30,9 @@ class Counting:
         self.hits = self.puts = 0
         get, put = result_cache.ResultCache.get, result_cache.ResultCache.put
 
-        def counted_get(cache: result_cache.ResultCache, key: str, reuse: Any) -> Any:
-            value = get(cache, key, reuse)
-            self.hits += value is not None
+        def counted_get(cache: result_cache.ResultCache, key: str, reuse: Any, load: bool = True) -> Any:
+            value = get(cache, key, reuse, load)
+            self.hits += load and value is not None  # a check before the load is not a second hit
             return value
 
         def counted_put(cache: result_cache.ResultCache, key: str, inputs: Any, value: Any) -> None:

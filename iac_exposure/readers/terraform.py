@@ -274,6 +274,7 @@ class _Loader:
         # one object per file for the whole scan, with what loading it said and the digest of its text
         self._files: dict[tuple[Path, str], tuple[SourceFile | None, list[Diagnostic], str]] = {}
         self._inputs: dict[tuple[Any, ...], None] | None = None  # what the unit being computed consulted
+        self._checked: dict[tuple[Any, ...], bool] = {}  # recorded inputs checked in this scan, and the verdict
         self.scanned: set[Path] = set()  # the directories of the scan, as `directory()` names them
         self.named: dict[Path, set[str]] = {}  # changed-files mode: the files named, per directory
         self._cache: ParseCache | None = None  # made when a file is first parsed (a reused result parses none)
@@ -310,30 +311,39 @@ class _Loader:
             self._inputs[what] = None
 
     def unchanged(self, inputs: tuple[tuple[Any, ...], ...]) -> bool:
-        """Whether every input a unit recorded reads the same now (`result_cache.Reuse`)."""
-        from ..result_cache import digest
-
+        """Whether every input a unit recorded reads the same now (`result_cache.Reuse`). Each input is
+        checked once per scan (roots share modules; files are assumed not to change during a scan, as the
+        loader assumes when it loads a file once)."""
+        checked = self._checked
         for what in inputs:
-            kind, name, *seen = what
-            path = Path(name)
-            if kind == "file":
-                now: Any = self._entry(path, seen[0])[2]
-                seen = seen[1:]
-            elif kind == "list":
-                now = tuple(sorted(p.name for p in _list_dir(path)))
-            elif kind == "dir":
-                now = path.is_dir()
-            elif kind == "is-file":
-                now = path.is_file()
-            elif kind == "read":
-                text = _read_text(path, seen[0])
-                now = digest(text) if text is not None else ""
-                seen = seen[1:]
-            else:
-                return False
-            if [now] != list(seen):
+            same = checked.get(what)
+            if same is None:
+                same = checked[what] = self._still(what)
+            if not same:
                 return False
         return True
+
+    def _still(self, what: tuple[Any, ...]) -> bool:
+        from ..result_cache import digest
+
+        kind, name, *seen = what
+        path = Path(name)
+        if kind == "file":
+            now: Any = self._entry(path, seen[0])[2]
+            seen = seen[1:]
+        elif kind == "list":
+            now = tuple(sorted(p.name for p in _list_dir(path)))
+        elif kind == "dir":
+            now = path.is_dir()
+        elif kind == "is-file":
+            now = path.is_file()
+        elif kind == "read":
+            text = _read_text(path, seen[0])
+            now = digest(text) if text is not None else ""
+            seen = seen[1:]
+        else:
+            return False
+        return [now] == list(seen)
 
     def source(self, path: str, format: str) -> SourceFile | None:
         """The file a stored result refers to (`result_cache.Reuse`)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import __version__
 from ..api import Report, Result
+from ..results import severities
 from ..suppressions import Suppressed
 
 SCHEMA_VERSION = 1
@@ -57,8 +58,7 @@ def suppressed_dict(s: Suppressed) -> dict[str, Any]:
 def to_dict(report: Report, show_suppressed: bool = False, lazy: bool = False) -> dict[str, Any]:
     results = report.results
     by_severity: dict[str, int] = {}
-    for r in results:
-        sev = r.finding.trait.severity.value
+    for sev in severities(results):
         by_severity[sev] = by_severity.get(sev, 0) + 1
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
