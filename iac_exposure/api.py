@@ -321,6 +321,8 @@ def _analysed_units(
             yield analysis if analysis is not None else run(task, key)
         else:
             yield next(fresh)
+    if store is not None and pending:  # results were stored (here or by workers): keep the cache bounded
+        store.evict()
 
 
 def _salt(config: Config, named: set[Path], whole_dirs: bool) -> str:

@@ -49,7 +49,6 @@ class ResultCache:
     def __init__(self, directory: Path, salt: str) -> None:
         self.directory = directory
         self.salt = salt
-        self.stored = 0
 
     def _entry(self, key: str) -> Path:
         name = _sha256(f"{self.salt}\0{key}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -86,12 +85,12 @@ class ResultCache:
         from .cache import write_atomic
 
         write_atomic(self._entry(key), _HEADER.pack(_MAGIC, zlib.crc32(data)) + data)
-        self.stored += 1
 
-    def evict(self, limit: int = MAX_BYTES) -> None:
+    def evict(self, limit: int | None = None) -> None:
+        """Keep the stored results under `limit` bytes (default `MAX_BYTES`), least recently used first."""
         from .cache import evict
 
-        evict(self.directory, limit)
+        evict(self.directory, MAX_BYTES if limit is None else limit)
 
 
 def result_cache(config: Any) -> ResultCache | None:

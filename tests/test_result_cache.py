@@ -215,3 +215,16 @@ def test_stable_keys_do_not_depend_on_set_order() -> None:
     other = Config(select=frozenset({"d", "c", "b", "a"}))
     assert result_cache.stable(one) == result_cache.stable(other)
     assert result_cache.stable(one) != result_cache.stable(Config(select=frozenset({"a"})))
+
+
+def test_the_cache_is_kept_within_its_bound(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    first = report(["."], cache)
+    entries = [p for p in (cache / "results").rglob("*") if p.is_file()]
+    assert len(entries) == 4
+    limit = max(p.stat().st_size for p in entries)
+    monkeypatch.setattr(result_cache, "MAX_BYTES", limit)
+    CHANGES["variables file"](repo)  # something to compute and store: 5 entries, over the limit
+    assert report(["."], cache) != first
+    left = [p for p in (cache / "results").rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in left) <= limit and len(left) < len(entries)

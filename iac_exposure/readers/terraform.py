@@ -89,8 +89,6 @@ class TerraformReader:
         for directory in set(calls) - set(roots):
             loader.forget_slice(directory)  # analysed inside its caller: every file of it matters there
         loader.evict()
-        if store is not None and store.stored:
-            store.evict()
         named = sorted((d.as_posix(), sorted(names)) for d, names in loader.named.items())
         tasks = [Task(lambda: Unit(diagnostics=early))] if early else []  # reported before the roots' own
         for root in roots:
