@@ -15,9 +15,15 @@ Resolve = Callable[[str, str], "SourceFile | None"]  # (path, format) -> the sca
 
 
 def dumps(value: Any) -> bytes:
+    return dumps_naming(value)[0]
+
+
+def dumps_naming(value: Any) -> tuple[bytes, list[SourceFile]]:
+    """The pickle, and the files it refers to."""
     buffer = io.BytesIO()
-    _Pickler(buffer).dump(value)
-    return buffer.getvalue()
+    pickler = _Pickler(buffer)
+    pickler.dump(value)
+    return buffer.getvalue(), list(pickler.named.values())
 
 
 def loads(data: bytes | memoryview, resolve: Resolve) -> Any:
@@ -27,9 +33,11 @@ def loads(data: bytes | memoryview, resolve: Resolve) -> Any:
 class _Pickler(pickle.Pickler):
     def __init__(self, buffer: io.BytesIO) -> None:
         super().__init__(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        self.named: dict[int, SourceFile] = {}
 
     def persistent_id(self, obj: Any) -> Any:
         if type(obj) is SourceFile:
+            self.named[id(obj)] = obj
             return (obj.path.as_posix(), obj.format)
         return None
 

@@ -47,6 +47,7 @@ class Analysis:
     unit: Unit
     rows: list[Row]
     body: bytes
+    refers: list[SourceFile]  # the files the body refers to (spans of other units' files, rarely)
     suppressed: list[Suppressed]
     notices: list[Diagnostic]
     problems: list[Diagnostic]  # internal errors met while analysing it
@@ -172,9 +173,11 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         patches = {i: patcher.patch(f) for i, f in shown.items()}
         for i, f in shown.items():
             outcome.active[i] = f.slimmed()
+        body, refers = body_of(outcome.active, patches)
+        own = {id(f) for f in unit.files}
         return Analysis(
             Unit(files=unit.files, diagnostics=unit.diagnostics, entry=unit.entry),
-            rows_of(outcome.active, set(patches)), body_of(outcome.active, patches),
+            rows_of(outcome.active, set(patches)), body, [f for f in refers if id(f) not in own],
             [replace(s, finding=s.finding.slimmed()) for s in outcome.suppressed], outcome.notices, problems,
         )  # fmt: skip
 
@@ -200,7 +203,7 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
             report.diagnostics.extend(unit.diagnostics)
             report.diagnostics.extend(analysis.problems)
             loaded.extend(unit.files)
-            for file in unit.files:
+            for file in (*unit.files, *analysis.refers):
                 canonical.setdefault((file.display, file.format), file)
             if unit.entry is not None and unit.entry in named:  # a named plan reports on its .tf sources
                 named |= {f.path for f in unit.files}
@@ -285,15 +288,14 @@ def _analysed_units(
     # which results can be reused: checked first (their inputs), loaded one at a time as they are handed over
     stored = [bool(key) and task.reuse is not None and store is not None and store.get(key, task.reuse, load=False)
               for key, task in zip(keys, tasks)]  # fmt: skip
-    todo = [task for task, hit in zip(tasks, stored) if not hit]
-    reused = len(tasks) - len(todo)
+    reused = sum(map(bool, stored))
 
     def run(task: Task, key: str = "") -> Analysis:
         try:
             unit = task.run()
             analysis = analysed(unit, unit.files[0].display if unit.files else where)
         except Exception as exc:  # noqa: BLE001
-            return Analysis(Unit(), [], body_of([], {}), [], [], [_internal(where, exc)])
+            return Analysis(Unit(), [], body_of([], {})[0], [], [], [], [_internal(where, exc)])
         if store is not None and key and unit.inputs is not None and _reusable(analysis):
             store.put(key, unit.inputs, analysis)
         del unit  # the unit's model: garbage now, collected before the next unit

@@ -16,12 +16,13 @@ from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, overload
 
 from ._records import record
-from ._refs import Resolve, dumps, loads
+from ._refs import Resolve, dumps_naming, loads
 
 if TYPE_CHECKING:
     from .api import Result
     from .findings import Finding
     from .patches.render import Patch
+    from .source import SourceFile
 
 SPILL_BYTES = 8 << 20  # bodies beyond this go to a temporary file
 _LIVE_UNITS = 8  # units whose findings are kept unpickled while a report is read
@@ -60,8 +61,9 @@ def rows_of(findings: list[Finding], patched: set[int]) -> list[Row]:
     return rows
 
 
-def body_of(findings: list[Finding], patches: dict[int, Patch | None]) -> bytes:
-    return dumps((findings, patches))
+def body_of(findings: list[Finding], patches: dict[int, Patch | None]) -> tuple[bytes, list[SourceFile]]:
+    """The pickle of a unit's findings and patches, and the files it refers to (to resolve it by)."""
+    return dumps_naming((findings, patches))
 
 
 class Bodies:

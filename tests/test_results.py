@@ -41,3 +41,15 @@ def test_lazy_results_behave_as_a_sequence(monkeypatch: pytest.MonkeyPatch) -> N
     assert found != every[:-1] and found != "not results"
     with pytest.raises(IndexError):
         found[len(every)]
+
+
+def test_a_body_names_the_files_it_refers_to() -> None:
+    from iac_exposure.results import Bodies, body_of
+    from iac_exposure.source import SourceFile, Span
+
+    a, b = SourceFile(Path("a.tf"), "aaaa\n", "hcl"), SourceFile(Path("b.tf"), "bbbb\n", "hcl")
+    body, files = body_of([], {0: None, 1: Span(a, 0, 1), 2: Span(b, 1, 2), 3: Span(a, 2, 3)})  # type: ignore[dict-item]
+    assert [f.display for f in files] == ["a.tf", "b.tf"]
+    bodies = Bodies(lambda path, _format: {"a.tf": a, "b.tf": b}.get(path))
+    _, spans = bodies.unit(bodies.add(body))
+    assert spans[1].file is a and spans[2].file is b and spans[3].file is a
