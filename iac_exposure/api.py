@@ -246,7 +246,9 @@ def scan(paths: Iterable[str], config: Config, progress: Progress | None = None)
         patcher = Patcher(loaded)
         patcher.plan(list(later.values()))
         own = {entry: patcher.patch(f) for entry, f in later.items()}
-    report.results = LazyResults(bodies, [(u, i) for u, i, _ in chosen], own, [r.severity for _, _, r in chosen])
+    report.results = LazyResults(
+        bodies, [(u, i) for u, i, _ in chosen], own, [r.severity for _, _, r in chosen], [r.file for _, _, r in chosen]
+    )
     table = config.exposure_table or DEFAULT_TABLE
     report.exposures = exposures_of(
         ((r.resource, r.resource_type, r.trait, r.category) for _, _, r in chosen if r.compute), table
@@ -330,12 +332,13 @@ def _analysed_units(
 def _salt(config: Config, named: set[Path], whole_dirs: bool) -> str:
     """What a stored result depends on besides the inputs its reader records: the configuration, the paths
     named, the day (suppressions expire, images reach their end of life), the working directory (reports name
-    paths relative to it) and the Inspector exports."""
-    from .result_cache import stable
+    paths relative to it) and the Inspector exports. A digest: a scan naming thousands of files (pre-commit
+    --all-files) would otherwise hash their names again for every key."""
+    from .result_cache import digest, stable
 
     settings = replace(config, jobs=0, cache_dir=None)  # how a scan runs, not what it finds
     parts = (stable(settings), str(date.today()), os.getcwd(), _digests(config.vulnerability_files), stable(named))
-    return "\0".join((*parts, str(whole_dirs)))
+    return digest("\0".join((*parts, str(whole_dirs))))
 
 
 def _reusable(analysis: Analysis) -> bool:

@@ -237,7 +237,7 @@ def scan(
         from .reporters import text
 
         use_colour = color if color is not None else (output is None and sys.stdout.isatty())
-        _emit(text.render(report, colour=use_colour, show_patches=not quiet, show_suppressed=show_suppressed), output)
+        _emit(text.chunks(report, colour=use_colour, show_patches=not quiet, show_suppressed=show_suppressed), output)
     else:  # the CI formats: what is reported, the files not analysed and the suppressions that do not hold
         from importlib import import_module
 

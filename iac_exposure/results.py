@@ -126,12 +126,18 @@ class LazyResults(Sequence["Result"]):
         entries: list[tuple[int, int]],
         patches: dict[tuple[int, int], Patch | None],
         severities: list[str],
+        files: list[str | None],
     ) -> None:
-        self._bodies, self._entries, self._patches, self._severities = bodies, entries, patches, severities
+        self._bodies, self._entries, self._patches = bodies, entries, patches
+        self._severities, self._files = severities, files
 
     def severities(self) -> list[str]:
         """Each result's severity, without reading the findings."""
         return self._severities
+
+    def files(self) -> list[str | None]:
+        """The file each result is shown in (its setting's, else its resource's), without reading it."""
+        return self._files
 
     def _result(self, entry: tuple[int, int]) -> Result:
         from .api import Result
@@ -173,3 +179,24 @@ def severities(results: Sequence[Result]) -> list[str]:
     if isinstance(results, LazyResults):
         return results.severities()
     return [r.finding.trait.severity.value for r in results]
+
+
+def by_file(results: Sequence[Result]) -> Iterator[tuple[str, Iterator[Result]]]:
+    """The results grouped by the file they are shown in, files in name order, each file's results in their
+    order; a scan's results are read as they are walked (they are already mostly in file order)."""
+    if isinstance(results, LazyResults):
+        files = results.files()
+    else:
+        files = []
+        for r in results:
+            span = r.finding.location or r.finding.resource.span
+            files.append(span.file.display if span else None)
+    order = sorted(range(len(files)), key=lambda i: files[i] or "<unknown>")
+    start = 0
+    while start < len(order):
+        name = files[order[start]] or "<unknown>"
+        end = start
+        while end < len(order) and (files[order[end]] or "<unknown>") == name:
+            end += 1
+        yield name, (results[i] for i in order[start:end])
+        start = end

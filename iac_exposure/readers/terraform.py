@@ -58,14 +58,14 @@ class TerraformReader:
 
         Which directories a directory calls is itself stored per directory (with the inputs it was read
         from), so a scan whose modules are unchanged parses none of them to find its roots."""
-        from ..result_cache import result_cache
+        from ..result_cache import digest, result_cache
 
         loader = _Loader(config)
         directories = sorted({loader.directory(p.parent) for p in paths})
         loader.scanned = set(directories)
         loader.named = {loader.directory(d): names for d, names in _named_files(paths).items()}
         store = result_cache(config)
-        scope = f"{sorted(d.as_posix() for d in loader.scanned)}"
+        scope = digest(f"{sorted(d.as_posix() for d in loader.scanned)}")  # once: part of every key below
         early: list[Diagnostic] = []
         sources: dict[Path, list[str]] = {}
         parsed_ahead = False

@@ -3,8 +3,11 @@ message, the path as evidence, and the patch under it)."""
 
 from __future__ import annotations
 
-from ..api import Report, group_by_file
+from collections.abc import Iterator
+
+from ..api import Report
 from ..findings import Applicability, Finding, Severity
+from ..results import by_file
 
 _COLOURS = {
     Severity.CRITICAL: "\033[1;31m",
@@ -22,6 +25,14 @@ def _where(f: Finding) -> str:
 
 
 def render(report: Report, colour: bool = False, show_patches: bool = True, show_suppressed: bool = False) -> str:
+    return "".join(chunks(report, colour, show_patches, show_suppressed))
+
+
+def chunks(
+    report: Report, colour: bool = False, show_patches: bool = True, show_suppressed: bool = False
+) -> Iterator[str]:
+    """The text piece by piece (a file's findings at a time), so a big report is never held whole."""
+
     def c(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
@@ -35,7 +46,7 @@ def render(report: Report, colour: bool = False, show_patches: bool = True, show
             )
             out.append("    " + "; ".join(f"{category}: {', '.join(traits)}" for category, traits in e.categories))
         out.append("")
-    for file, results in sorted(group_by_file(report).items()):
+    for file, results in by_file(report.results):
         out.append(c(_BOLD, file))
         for result in results:
             f = result.finding
@@ -67,6 +78,8 @@ def render(report: Report, colour: bool = False, show_patches: bool = True, show
                     styled = diff_line
                 out.append(f"      {styled}")
         out.append("")
+        yield "\n".join(out) + "\n"
+        out.clear()
     for d in report.diagnostics:
         where = f"{d.file}:{d.line}" if d.line else d.file
         out.append(f"{where}: {c(_RED if d.error else _DIM, d.kind)}: {d.message}")
@@ -102,4 +115,4 @@ def render(report: Report, colour: bool = False, show_patches: bool = True, show
     if hidden:
         summary += f" ({', '.join(hidden)})"
     out.append(c(_BOLD, summary))
-    return "\n".join(out) + "\n"
+    yield "\n".join(out) + "\n"
