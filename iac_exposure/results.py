@@ -111,10 +111,6 @@ class Bodies:
     def finding(self, number: int, index: int) -> Finding:
         return self.unit(number)[0][index]
 
-    def close(self) -> None:
-        if self._spill is not None:
-            self._spill.close()
-
 
 class LazyResults(Sequence["Result"]):
     """A report's results, in order, made from the units' bodies as they are read (`entries[i]` is the unit
