@@ -317,7 +317,8 @@ def _analysed_units(
     else:
         from .parallel import fork_imap
 
-        fresh = fork_imap(lambda pair: run(*pair), pending, jobs, lambda n: partly(reused + n, len(tasks)))
+        held = next((task.reuse.source for task in tasks if task.reuse is not None), None)  # the reader's files
+        fresh = fork_imap(lambda pair: run(*pair), pending, jobs, lambda n: partly(reused + n, len(tasks)), held)
     for task, key, hit in zip(tasks, keys, stored):
         if hit:
             assert store is not None and task.reuse is not None

@@ -34,10 +34,15 @@ def fork_map(
 
 
 def fork_imap(
-    func: Callable[[T], R], items: Sequence[T], jobs: int, done: Callable[[int], None] | None = None
+    func: Callable[[T], R],
+    items: Sequence[T],
+    jobs: int,
+    done: Callable[[int], None] | None = None,
+    known: Callable[[str, str], SourceFile | None] | None = None,
 ) -> Iterator[R]:
     """`fork_map`, its results given one at a time, in order, once every worker has finished: the parent
-    never holds more than one result it has not handed over."""
+    never holds more than one result it has not handed over. `known(path, format)`: a file this process
+    already holds, used for the workers' references to it when its text is the same (no second copy)."""
     jobs = min(jobs, len(items))
     if jobs < 2 or not hasattr(os, "fork"):
         for count, item in enumerate(items, 1):
@@ -73,7 +78,7 @@ def fork_imap(
             record = pending[worker]
             if record is not None and record[0] == index:
                 pending[worker] = next(records[worker], None)
-                yield _Unpickler(io.BytesIO(record[1]), files).load()
+                yield _Unpickler(io.BytesIO(record[1]), files, known).load()
             else:  # its worker died, or it raised or could not be pickled there: computed again here
                 yield func(item)  # an exception is raised again here, with its traceback
 
@@ -137,9 +142,11 @@ class _Pickler(pickle.Pickler):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, buffer: io.BytesIO, files: dict[str, SourceFile]) -> None:
+    def __init__(
+        self, buffer: io.BytesIO, files: dict[str, SourceFile], known: Callable[[str, str], SourceFile | None] | None
+    ) -> None:
         super().__init__(buffer)
-        self.files = files
+        self.files, self.known = files, known
 
     def persistent_load(self, pid: Any) -> Any:
         kind, path, format_, text, encoding = pid
@@ -148,5 +155,9 @@ class _Unpickler(pickle.Unpickler):
         key = f"{format_}\0{path}"
         file = self.files.get(key)
         if file is None:
-            file = self.files[key] = SourceFile(Path(path), text, format_, encoding)
+            held = self.known(path, format_) if self.known is not None else None
+            if held is not None and held.text == text and held.encoding == encoding:
+                file = self.files[key] = held
+            else:
+                file = self.files[key] = SourceFile(Path(path), text, format_, encoding)
         return file

@@ -75,6 +75,16 @@ def test_spans_from_workers_share_one_file_object() -> None:
     assert spans[0].file.text == file.text and spans[0].file.format == "hcl"
 
 
+def test_files_this_process_holds_are_used_for_the_workers_references() -> None:
+    held = SourceFile(Path("a.tf"), "resource {}\n", "hcl")
+    changed = SourceFile(Path("b.tf"), "old\n", "hcl")
+    files = {"a.tf": held, "b.tf": SourceFile(Path("b.tf"), "new\n", "hcl")}  # b.tf read again since
+    spans = list(fork_imap(lambda i: Span([held, changed][i % 2], i, i + 1), [0, 1, 2, 3], 2, None,
+                           lambda path, _format: files.get(path)))  # fmt: skip
+    assert spans[0].file is held and spans[2].file is held  # no second copy of a file the parent holds
+    assert spans[1].file is spans[3].file and spans[1].file.text == "old\n"  # the text the worker saw
+
+
 @pytest.mark.parametrize("target", ["fixtures/terraform", "fixtures"])
 def test_a_scan_reports_the_same_with_workers(target: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Without the cache, parsed modules are kept for the whole scan; with it, each root's are parsed again
@@ -86,9 +96,9 @@ def test_a_scan_reports_the_same_with_workers(target: str, monkeypatch: pytest.M
     monkeypatch.setattr(api, "PARALLEL_FROM", 1)
     tasks: list[int] = []
 
-    def spy(func: Any, items: Any, jobs: int, done: Any = None) -> Any:
+    def spy(func: Any, items: Any, jobs: int, done: Any = None, known: Any = None) -> Any:
         tasks.append(len(items))
-        return fork_imap(func, items, jobs, done)
+        return fork_imap(func, items, jobs, done, known)
 
     monkeypatch.setattr(parallel_module, "fork_imap", spy)
     parallel = to_dict(scan([target], Config(use_cache=False, jobs=2)))
