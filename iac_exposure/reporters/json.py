@@ -239,15 +239,7 @@ class _Writer:
                     return
                 for line, item in zip(lines, value.values()):
                     add(line)
-                    kind = type(item)
-                    if kind is str:
-                        add(cached(item) or string(item))
-                    elif item is None:
-                        add("null")
-                    elif kind is int:
-                        add(_int_repr(item))
-                    else:
-                        append(item, level + 1)
+                    append(item, level + 1)
                 add(_CLOSE_DICT[level])
             elif kind is list or kind is tuple or kind is _Lazy:
                 if not value:
@@ -258,10 +250,7 @@ class _Writer:
                 for item in value:
                     add(line)
                     line = inner
-                    if type(item) is str:
-                        add(cached(item) or string(item))
-                    else:
-                        append(item, level + 1)
+                    append(item, level + 1)
                 add(_CLOSE_LIST[level])
             else:
                 add(_encoded(value, level))
