@@ -179,6 +179,14 @@ class _Parser:
         tok = self.make_token(self.s[start:end], type_, start, end)
         return (self.make_node(data, [tok], start, end, False), start, end, 1)
 
+    def _lexed(self, pattern: Callable[[str, int], re.Match[str] | None], data: str, type_: str, p: int) -> Part | None:
+        """The token `pattern` matches at p as a leaf, moving past it; None if it does not match there."""
+        m = pattern(self.s, p)
+        if not m:
+            return None
+        self.pos = m.end()
+        return self._leaf(data, type_, p, m.end())
+
     # --- lexing helpers -----------------------------------------------------------------------------------
 
     def _skip(self, p: int) -> int:
@@ -524,16 +532,6 @@ class _Parser:
             if s[q] == "(" or (s[q] == ":" and s[q + 1] == ":"):
                 return self._function_call(ident)
             return ident
-        if c in _NUMBER_START:
-            m = _float(s, p)
-            if m:
-                self.pos = m.end()
-                return self._leaf("float_lit", "FLOAT_LITERAL", p, m.end())
-            m = _int(s, p)
-            if m:
-                self.pos = m.end()
-                return self._leaf("int_lit", "INT_LITERAL", p, m.end())
-            raise GiveUp
         if c == '"':
             self.pos = p
             return self._string()
@@ -543,22 +541,19 @@ class _Parser:
         if c == "{":
             self.pos = p
             return self._object()
-        if c == "<":
-            m = _heredoc_trim(s, p)
-            if m:
-                self.pos = m.end()
-                return self._leaf("heredoc_template_trim", "HEREDOC_TEMPLATE_TRIM", p, m.end())
-            m = _heredoc(s, p)
-            if m:
-                self.pos = m.end()
-                return self._leaf("heredoc_template", "HEREDOC_TEMPLATE", p, m.end())
+        leaf = None
+        if c in _NUMBER_START:
+            leaf = self._lexed(_float, "float_lit", "FLOAT_LITERAL", p) or self._lexed(
+                _int, "int_lit", "INT_LITERAL", p
+            )
+        elif c == "<":
+            trim = self._lexed(_heredoc_trim, "heredoc_template_trim", "HEREDOC_TEMPLATE_TRIM", p)
+            leaf = trim or self._lexed(_heredoc, "heredoc_template", "HEREDOC_TEMPLATE", p)
+        elif c == "\\":
+            leaf = self._lexed(_template_string, "template_string", "TEMPLATE_STRING", p)
+        if leaf is None:
             raise GiveUp
-        if c == "\\":
-            m = _template_string(s, p)
-            if m:
-                self.pos = m.end()
-                return self._leaf("template_string", "TEMPLATE_STRING", p, m.end())
-        raise GiveUp
+        return leaf
 
     def _function_call(self, ident: Part) -> Part:
         parts = [ident]
