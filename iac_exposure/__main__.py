@@ -1,17 +1,28 @@
-"""`python -m iac_exposure`: answers --version before importing anything."""
+"""`python -m iac_exposure`: answers --version before importing anything, and replays a recorded run whose
+inputs are unchanged before importing the command line (see replay.py)."""
 
 import sys
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--version"]:
+    argv = sys.argv[1:]
+    if argv == ["--version"]:
         from . import __version__
 
         print(f"iac-exposure {__version__}")
         return
-    from .cli import main as cli_main
+    from . import replay
 
-    cli_main()
+    code = replay.replayed(argv)
+    if code is not None:
+        sys.exit(code)
+
+    def run() -> None:
+        from .cli import main as cli_main
+
+        cli_main()
+
+    replay.recorded(argv, run)
 
 
 if __name__ == "__main__":

@@ -204,6 +204,9 @@ def scan(
         "baseline": Path(baseline_file) if baseline_file and not write_baseline else None,
     }
     config = replace(_file_config(config_file, targets), **{k: v for k, v in overrides.items() if v is not None})
+    from . import cache, replay
+
+    replay.settle(config.use_cache, config.cache_dir or cache.cache_dir())
     if show_diff and apply_fixes:
         raise click.UsageError("--diff shows what --fix would do: use one of them")
     bar = _progress_bar()
