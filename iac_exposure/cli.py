@@ -246,6 +246,8 @@ def scan(
 
         _emit(import_module(f".reporters.{fmt}", __package__).render(report), output)
 
+    if any(d.kind in ("internal-error", "too-slow") for d in report.diagnostics):
+        replay.unrepeatable("an internal error or a time limit shaped the report")
     if verbose:
         for diagnostic in report.diagnostics:
             if diagnostic.detail:

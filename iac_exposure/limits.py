@@ -22,6 +22,9 @@ def time_budget(seconds: float) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: FrameType | None) -> None:
+        from . import replay
+
+        replay.unrepeatable("a time budget ran out: another run may fare otherwise")
         raise BudgetExceeded(f"took longer than {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expire)

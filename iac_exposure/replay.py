@@ -236,7 +236,7 @@ def _still(made: int, item: tuple[Any, ...]) -> bool:
             return now == tuple(value)
         if now == tuple(value) and value[3] < made - _SETTLED:
             return True
-        return bool(_content(path) == item[3])
+        return item[3] is not None and bool(_content(path) == item[3])
     now_value: Any = _CHECKS[kind](path)
     return bool(now_value == value)
 
@@ -258,6 +258,9 @@ class _Recorder:
         self.report = ""
         self.settled: tuple[bool, str | None] | None = None
         self.forks = 0  # processes forked by the run: each reports what it observed in a file of its own
+        self.roots = [root, *_installed()]  # not inputs: the caches, the interpreter's and the packages' files
+        self.own = tuple(r.rstrip(os.sep) + os.sep for r in self.roots)
+        self.paths: dict[str, str] = {}
 
     def send(self, item: tuple[Any, ...]) -> None:
         """In a worker: pass an observation to the parent. A worker that cannot removes its file, so the
@@ -280,7 +283,8 @@ class _Recorder:
         self.busy = True
         try:
             where = os.path.abspath(os.fsdecode(path) if path is not None else ".")
-            if (kind, where) not in self.seen:
+            if (kind, where) not in self.seen and not where.startswith(self.own) and where not in self.roots:
+                where = self.paths.setdefault(where, where)  # one string per path, however often it is used
                 now = value(where)
                 self.seen[kind, where] = now
                 self.send(("seen", kind, where, now))
@@ -300,6 +304,8 @@ class _Recorder:
             where = os.path.abspath(os.fsdecode(path))
         except Exception:  # noqa: BLE001
             where = repr(path)
+        if where.startswith(self.own):
+            return
         self.writes.append(where)
         self.send(("wrote", where))
 
@@ -354,6 +360,19 @@ class _Recorder:
         finally:
             self.busy = False
 
+    def clear(self) -> None:
+        """Remove what workers of an earlier process with this one's id left (it died before gathering),
+        and what dead runs left long ago."""
+        folder = os.path.join(self.root, "runs", "observed")
+        prefix, old = f"{os.getpid()}-", time.time() - 86400
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith(prefix) or entry.stat().st_mtime < old:
+                        os.unlink(entry.path)
+        except OSError:
+            pass
+
     def gather(self) -> None:
         """Take in what the workers forked during the run observed."""
         folder = os.path.join(self.root, "runs", "observed")
@@ -391,8 +410,9 @@ class _Recorder:
 
     def inputs(self, made: int) -> list[tuple[Any, ...]] | None:
         """The inputs to record, each as it is now and was when used; None if one changed during the run or a
-        path was changed outside the caches."""
-        own = [self.root, *_installed(), *self._scratch()]
+        path was changed outside the caches. A file's digest is kept only while its change time is recent:
+        later, a check trusts its status (see _still)."""
+        own = [*self.roots, *self._scratch()]
         for path in self.writes:
             if not _under(path, own):
                 self.spoilt.append(f"wrote {path}")
@@ -406,8 +426,8 @@ class _Recorder:
                 self.spoilt.append(f"{path} changed during the run")
                 return None
             if kind == "open" and then[0] == "file":
-                digest = _content(path)
-                if digest is None or _file(path) != then:
+                digest = _content(path) if then[3] >= made - _SETTLED else None
+                if _file(path) != then:
                     self.spoilt.append(f"{path} changed during the run")
                     return None
                 items.append((kind, path, then, digest))
@@ -452,16 +472,27 @@ def _under(path: str, roots: list[str]) -> bool:
 
 
 def _installed() -> list[str]:
-    """Where the interpreter, the installed packages and iac-exposure itself live: not the user's inputs."""
+    """Where the standard library, the installed packages and iac-exposure itself live: not the user's inputs
+    (the key holds the code's fingerprint and the import path's mtimes). Not the interpreter's prefix: a
+    project may well live under /usr or /usr/local."""
+    import site
     import sysconfig
 
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(__file__)}
-    roots.update(p for p in sysconfig.get_paths().values() if p)
-    roots.update(("/dev", "/proc", "/sys"))
-    return sorted(os.path.abspath(r) for r in roots)
+    paths = sysconfig.get_paths()
+    roots = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if paths.get(k)}
+    roots.update(site.getsitepackages() if hasattr(site, "getsitepackages") else ())
+    roots.update((site.getusersitepackages(), os.path.dirname(os.path.abspath(__file__)), "/dev", "/proc", "/sys"))
+    return sorted(os.path.abspath(r) for r in roots if r)
 
 
 _active: _Recorder | None = None
+
+
+def unrepeatable(why: str) -> None:
+    """Do not record this run: its output depends on something other than its inputs (a time limit, an
+    internal error)."""
+    if _active is not None:
+        _active.spoil(why)
 
 
 def settle(use_cache: bool, cache_dir: Any) -> None:
@@ -480,6 +511,7 @@ def recorded(argv: list[str], run: Callable[[], Any]) -> None:
         run()
         return
     recorder = _Recorder(root)
+    recorder.clear()
     spool = _Spool(root)
     real = (sys.stdout, sys.stderr, os.stat, os.lstat, os.readlink)
     _watch(recorder)
@@ -492,9 +524,9 @@ def recorded(argv: list[str], run: Callable[[], Any]) -> None:
             run()
         except SystemExit as exc:
             code = exc.code
-            raise
         except BaseException:
             recorder.spoil("the run did not end with an exit code")
+            spool.discard()
             raise
     finally:
         _active = None
@@ -505,10 +537,12 @@ def recorded(argv: list[str], run: Callable[[], Any]) -> None:
             except Exception:  # noqa: BLE001, S110 - the real stream's failure is the run's own business
                 pass
         sys.stdout, sys.stderr = real[0], real[1]
-        try:
-            _store(recorder, spool, key, code)
-        finally:
-            spool.discard()
+    # the run's frames are gone with its exit: its memory is free before the record is made
+    try:
+        _store(recorder, spool, key, code)
+    finally:
+        spool.discard()
+    sys.exit(code)
 
 
 def _store(recorder: _Recorder, spool: _Spool, key: str, code: Any) -> None:

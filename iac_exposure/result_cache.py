@@ -16,16 +16,13 @@ while checking the inputs, so the result's spans point at this scan's files.
 
 from __future__ import annotations
 
-import functools
 import marshal
 import os
 import struct
-import sys
 import zlib
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import __version__
 from ._refs import dumps, loads
 from .cache import sha256 as _sha256
 from .source import SourceFile
@@ -98,25 +95,9 @@ def result_cache(config: Any) -> ResultCache | None:
     if not config.use_cache:
         return None
     from .cache import cache_dir
+    from .replay import code_fingerprint
 
     return ResultCache((config.cache_dir or cache_dir()) / "results", code_fingerprint())
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """The tool's code as it is installed: its version and every module's size and modification time, so an
-    edited checkout never reuses results an older version of a check produced."""
-    package = Path(__file__).parent
-    parts = [__version__, sys.version, sys.byteorder]
-    for directory, dirnames, filenames in os.walk(package):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for name in sorted(filenames):
-            if name.endswith(".py"):
-                info = os.stat(os.path.join(directory, name))
-                parts.append(
-                    f"{os.path.relpath(os.path.join(directory, name), package)}:{info.st_size}:{info.st_mtime_ns}"
-                )
-    return str(_sha256("\n".join(parts).encode()).hexdigest())
 
 
 def digest(text: str) -> str:
