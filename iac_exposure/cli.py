@@ -123,14 +123,14 @@ class ConfigFileError(click.ClickException):
     "--source-dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
     help="Where the configuration of a Terraform plan JSON is (default: the plan's directory).",
 )  # fmt: skip
-@click.option("--no-cache", is_flag=True, help="Parse and analyse everything again: neither read nor write the caches.")
+@click.option("--no-cache", is_flag=True, help="Parse and analyse everything again: no cache read or written.")
 @click.option(
     "--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
     help="Analyse root modules in N processes on large scans (default: one per CPU).",
 )  # fmt: skip
 @click.option(
     "--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
-    help="Where parsed files and reusable results are cached (default: $XDG_CACHE_HOME/iac-exposure).",
+    help="Where parsed files, reusable results and recorded runs are kept (default: $XDG_CACHE_HOME/iac-exposure).",
 )  # fmt: skip
 @click.option(
     "--parameter", "parameters", multiple=True, metavar="NAME=VALUE",

@@ -32,6 +32,7 @@ import stat as _stat
 import struct
 import sys
 import time
+from _thread import get_ident
 from collections.abc import Callable
 from typing import Any
 
@@ -90,11 +91,10 @@ def code_fingerprint() -> str:
         parts = [__version__, sys.version, sys.byteorder]
         for directory, dirnames, filenames in os.walk(package):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(filenames):
-                if name.endswith(".py"):
-                    path = os.path.join(directory, name)
-                    info = os.stat(path)
-                    parts.append(f"{os.path.relpath(path, package)}:{info.st_size}:{info.st_mtime_ns}")
+            for name in sorted(filenames):  # its modules and any data beside them
+                path = os.path.join(directory, name)
+                info = os.stat(path)
+                parts.append(f"{os.path.relpath(path, package)}:{info.st_size}:{info.st_mtime_ns}")
         _fingerprint = sha256("\n".join(parts).encode()).hexdigest()
     return _fingerprint
 
@@ -102,7 +102,7 @@ def code_fingerprint() -> str:
 def _stream(stream: Any) -> tuple[Any, ...] | None:
     """How a standard stream is set up, or None when it is a terminal (or missing): not recorded then."""
     try:
-        if stream is None or stream.isatty():
+        if stream is None or stream.isatty() or not hasattr(stream.buffer, "write"):
             return None
         return (stream.encoding, stream.errors, stream.line_buffering)
     except (AttributeError, ValueError, OSError):
@@ -124,9 +124,16 @@ def _key(argv: list[str]) -> str | None:
     env = sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE_ENV)
     parts = (
         _MAGIC, code_fingerprint(), sys.executable, sys.version, imports, argv, os.getcwd(), env, out, err,
-        time.strftime("%Y-%m-%d"), sys.flags.utf8_mode,
+        time.strftime("%Y-%m-%d"), sys.flags.utf8_mode, _identity(),
     )  # fmt: skip
     return sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _identity() -> tuple[int, ...]:
+    """Who runs: another user may not be able to read what this one could."""
+    if not hasattr(os, "geteuid"):
+        return ()
+    return (os.geteuid(), os.getegid(), *sorted(os.getgroups()))
 
 
 def _entry(root: str, key: str) -> str:
@@ -253,7 +260,7 @@ class _Recorder:
         self.spoilt: list[str] = []  # why the run may not be replayed
         self.writes: list[str] = []  # paths changed: only the caches' and the workers' scratch are allowed
         self.made: list[str] = []  # directories the run made: those in the temporary directory are scratch
-        self.busy = False  # the recorder's own file operations are not observed
+        self.busy = 0  # the thread the recorder works in: its own file operations there are not observed
         self.child: int | None = None  # in a forked worker: the file its observations go to
         self.report = ""
         self.settled: tuple[bool, str | None] | None = None
@@ -278,9 +285,9 @@ class _Recorder:
     # observing
 
     def note(self, kind: str, path: Any, value: Callable[[str], Any]) -> None:
-        if self.busy:
+        if self.busy == get_ident():
             return
-        self.busy = True
+        self.busy = get_ident()
         try:
             where = os.path.abspath(os.fsdecode(path) if path is not None else ".")
             if (kind, where) not in self.seen and not where.startswith(self.own) and where not in self.roots:
@@ -291,14 +298,14 @@ class _Recorder:
         except Exception as exc:  # noqa: BLE001 - an input that cannot be observed spoils the record
             self.spoil(f"could not observe {kind} {path!r}: {exc}")
         finally:
-            self.busy = False
+            self.busy = 0
 
     def spoil(self, why: str) -> None:
         self.spoilt.append(why)
         self.send(("spoilt", why))
 
     def wrote(self, path: Any) -> None:
-        if self.busy:
+        if self.busy == get_ident():
             return
         try:
             where = os.path.abspath(os.fsdecode(path))
@@ -310,7 +317,7 @@ class _Recorder:
         self.send(("wrote", where))
 
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
-        if _active is not self or self.busy:
+        if _active is not self or self.busy == get_ident():
             return
         if event == "open":
             path, mode, flags = args
@@ -349,7 +356,7 @@ class _Recorder:
 
     def forked(self) -> None:
         """In a new worker: its observations go to a file the parent reads at the end."""
-        self.busy = True
+        self.busy = get_ident()
         try:
             folder = os.path.join(self.root, "runs", "observed")
             os.makedirs(folder, exist_ok=True)
@@ -358,7 +365,7 @@ class _Recorder:
         except OSError:
             self.child = -1  # its file is missing: the parent does not record the run
         finally:
-            self.busy = False
+            self.busy = 0
 
     def clear(self) -> None:
         """Remove what workers of an earlier process with this one's id left (it died before gathering),
@@ -395,6 +402,8 @@ class _Recorder:
             offset = 0
             while offset + _HEAD.size <= len(data):
                 (length,) = _HEAD.unpack_from(data, offset)
+                if offset + _HEAD.size + length > len(data):
+                    break
                 item = marshal.loads(data[offset + _HEAD.size : offset + _HEAD.size + length])
                 offset += _HEAD.size + length
                 if item[0] == "seen":
@@ -512,7 +521,7 @@ def recorded(argv: list[str], run: Callable[[], Any]) -> None:
         return
     recorder = _Recorder(root)
     recorder.clear()
-    spool = _Spool(root)
+    spool = _Spool()
     real = (sys.stdout, sys.stderr, os.stat, os.lstat, os.readlink)
     _watch(recorder)
     _active = recorder
@@ -540,6 +549,8 @@ def recorded(argv: list[str], run: Callable[[], Any]) -> None:
     # the run's frames are gone with its exit: its memory is free before the record is made
     try:
         _store(recorder, spool, key, code)
+    except Exception:  # noqa: BLE001, S110 - a record that cannot be made costs only the next run's speed
+        pass
     finally:
         spool.discard()
     sys.exit(code)
@@ -587,7 +598,8 @@ def _watch(recorder: _Recorder) -> None:
     global _hooked
     if not _hooked:
         sys.addaudithook(lambda event, args: _active.audit(event, args) if _active is not None else None)
-        os.register_at_fork(after_in_child=lambda: _active.forked() if _active is not None else None)
+        if hasattr(os, "register_at_fork"):  # not on Windows, where nothing forks either
+            os.register_at_fork(after_in_child=lambda: _active.forked() if _active is not None else None)
         _hooked = True
 
 
@@ -618,7 +630,7 @@ def _wrap_os(recorder: _Recorder, real: tuple[Any, ...]) -> None:
 class _Spool:
     """What the run prints, passed on as it is printed and kept: standard output in a file, error in memory."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self) -> None:
         import io
         import tempfile
 
