@@ -36,8 +36,11 @@ from _thread import get_ident
 from collections.abc import Callable
 from typing import Any
 
-_MAGIC = b"IXRUN2\n"
-_HEAD = struct.Struct("<Q")  # length of the marshalled part that follows the magic
+_MAGIC = b"IXRUN3\n"
+# a record: the magic, what the run printed on standard output, the marshalled rest (its time, inputs, exit
+# code and standard error), then the lengths of the output and of the rest
+_TAIL = struct.Struct("<QQ")
+_HEAD = struct.Struct("<Q")  # the length of each observation a worker reports
 MAX_BYTES = 128 * 1024 * 1024  # stored runs beyond this are evicted, least recently used first
 _SETTLED = 2_000_000_000  # a file changed more than 2 s before the record was made is trusted on its status
 _VOLATILE_ENV = frozenset({"_", "OLDPWD"})  # set by shells, never read by iac-exposure
@@ -161,17 +164,21 @@ def replayed(argv: list[str]) -> int | None:
         try:
             if fh.read(len(_MAGIC)) != _MAGIC:
                 return None
-            (length,) = _HEAD.unpack(fh.read(_HEAD.size))
-            made, inputs, code, err, size = marshal.loads(fh.read(length))
-            if os.fstat(fh.fileno()).st_size != len(_MAGIC) + _HEAD.size + length + size:
+            total = fh.seek(-_TAIL.size, os.SEEK_END) + _TAIL.size
+            size, length = _TAIL.unpack(fh.read(_TAIL.size))
+            if total != len(_MAGIC) + size + length + _TAIL.size:
                 return None
+            fh.seek(len(_MAGIC) + size)
+            made, inputs, code, err = marshal.loads(fh.read(length))
             if not all(_still(made, item) for item in inputs):
                 return None
+            fh.seek(len(_MAGIC))
         except Exception:  # noqa: BLE001 - damaged, foreign or stale: run in full
             return None
         out = sys.stdout.buffer
-        while chunk := fh.read(1 << 20):
+        while size > 0 and (chunk := fh.read(min(size, 1 << 20))):
             out.write(chunk)
+            size -= len(chunk)
     out.flush()
     sys.stderr.buffer.write(err)
     sys.stderr.flush()
@@ -265,9 +272,12 @@ class _Recorder:
         self.report = ""
         self.settled: tuple[bool, str | None] | None = None
         self.forks = 0  # processes forked by the run: each reports what it observed in a file of its own
-        self.roots = [root, *_installed()]  # not inputs: the caches, the interpreter's and the packages' files
-        self.own = tuple(r.rstrip(os.sep) + os.sep for r in self.roots)
-        self.paths: dict[str, str] = {}
+        # not inputs: the caches, the standard library's and the packages' files, named as the run may name them
+        # (absolute, or relative to the working directory, which the key holds and the run never changes)
+        absolute = [root, *_installed()]
+        cwd = os.getcwd()
+        self.roots = set(absolute) | {os.path.relpath(r, cwd) for r in absolute if _under(r, [cwd])}
+        self.own = tuple(r.rstrip(os.sep) + os.sep for r in sorted(self.roots))
 
     def send(self, item: tuple[Any, ...]) -> None:
         """In a worker: pass an observation to the parent. A worker that cannot removes its file, so the
@@ -285,13 +295,18 @@ class _Recorder:
     # observing
 
     def note(self, kind: str, path: Any, value: Callable[[str], Any]) -> None:
+        try:
+            raw = os.fspath(path) if path is not None else "."
+        except TypeError:
+            return
+        if (kind, raw) in self.seen:  # most checks repeat one made before: the quickest way out
+            return
         if self.busy == get_ident():
             return
         self.busy = get_ident()
         try:
-            where = os.path.abspath(os.fsdecode(path) if path is not None else ".")
+            where = _where(raw)
             if (kind, where) not in self.seen and not where.startswith(self.own) and where not in self.roots:
-                where = self.paths.setdefault(where, where)  # one string per path, however often it is used
                 now = value(where)
                 self.seen[kind, where] = now
                 self.send(("seen", kind, where, now))
@@ -369,16 +384,16 @@ class _Recorder:
 
     def clear(self) -> None:
         """Remove what workers of an earlier process with this one's id left (it died before gathering),
-        and what dead runs left long ago."""
-        folder = os.path.join(self.root, "runs", "observed")
+        and what dead runs left long ago (their workers' reports, their unfinished records)."""
         prefix, old = f"{os.getpid()}-", time.time() - 86400
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if entry.name.startswith(prefix) or entry.stat().st_mtime < old:
-                        os.unlink(entry.path)
-        except OSError:
-            pass
+        for folder, dead in (("runs/observed", prefix), ("runs", None)):
+            try:
+                with os.scandir(os.path.join(self.root, folder)) as entries:
+                    for entry in entries:
+                        if entry.is_file() and ((dead and entry.name.startswith(dead)) or entry.stat().st_mtime < old):
+                            os.unlink(entry.path)
+            except OSError:
+                pass
 
     def gather(self) -> None:
         """Take in what the workers forked during the run observed."""
@@ -452,6 +467,18 @@ class _Recorder:
         return [d for d in self.made if os.path.dirname(d) == temp]
 
 
+def _where(raw: str | bytes) -> str:
+    """A path as recorded: an absolute one normalized, a relative one normalized and kept relative (shorter;
+    the record's key holds the working directory), unless it leads out of the working directory."""
+    path = os.fsdecode(raw)
+    if os.path.isabs(path):
+        return os.path.normpath(path)
+    relative = os.path.normpath(path)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return os.path.abspath(path)
+    return relative
+
+
 def _anonymous(path: Any, flags: int) -> bool:
     """Whether a write-open makes an anonymous temporary file (`tempfile.TemporaryFile`): one opened in a
     directory, with O_TMPFILE."""
@@ -521,7 +548,11 @@ def recorded(argv: list[str], run: Callable[[], Any]) -> None:
         return
     recorder = _Recorder(root)
     recorder.clear()
-    spool = _Spool()
+    try:
+        spool = _Spool(root)
+    except OSError:  # a cache directory that cannot be written: nothing to record into
+        run()
+        return
     real = (sys.stdout, sys.stderr, os.stat, os.lstat, os.readlink)
     _watch(recorder)
     _active = recorder
@@ -569,23 +600,15 @@ def _store(recorder: _Recorder, spool: _Spool, key: str, code: Any) -> None:
     inputs = recorder.inputs(made)
     if inputs is None:
         return
-    try:
-        out = spool.out
-        size = out.seek(0, os.SEEK_END)
-        out.seek(0)
-        head = marshal.dumps((made, inputs, code, spool.err.getvalue(), size))
-        path = _entry(recorder.root, key)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        import tempfile
-
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(_MAGIC + _HEAD.pack(len(head)) + head)
-            while chunk := out.read(1 << 20):
-                fh.write(chunk)
-        os.replace(tmp, path)
-    except OSError:
-        return
+    head = marshal.dumps((made, inputs, code, spool.err.getvalue()))
+    out = spool.out
+    size = out.seek(0, os.SEEK_END) - len(_MAGIC)
+    out.write(head + _TAIL.pack(size, len(head)))
+    out.flush()
+    path = _entry(recorder.root, key)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.replace(spool.name, path)
+    spool.kept = True
     from pathlib import Path
 
     from .cache import evict
@@ -628,15 +651,21 @@ def _wrap_os(recorder: _Recorder, real: tuple[Any, ...]) -> None:
 
 
 class _Spool:
-    """What the run prints, passed on as it is printed and kept: standard output in a file, error in memory."""
+    """What the run prints, passed on as it is printed and kept: standard output in the file that becomes the
+    record (in the cache directory: no copy at the end), standard error in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: str) -> None:
         import io
         import tempfile
 
-        self.out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by discard()
+        tempfile.gettempdir()  # found before the run, not by it: finding it writes and removes a test file
+        folder = os.path.join(root, "runs")
+        os.makedirs(folder, exist_ok=True)
+        fd, self.name = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        self.out = os.fdopen(fd, "w+b")
+        self.out.write(_MAGIC)
         self.err = io.BytesIO()
-        self.failed = False
+        self.failed = self.kept = False
 
     def tee(self, stream: Any, which: str) -> Any:
         import io
@@ -652,6 +681,11 @@ class _Spool:
 
     def discard(self) -> None:
         self.out.close()
+        if not self.kept:
+            try:
+                os.unlink(self.name)
+            except OSError:
+                pass
 
 
 class _Tee:

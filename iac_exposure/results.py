@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .patches.render import Patch
     from .source import SourceFile
 
-SPILL_BYTES = 8 << 20  # bodies beyond this go to a temporary file
+SPILL_BYTES = 2 << 20  # bodies beyond this go to a temporary file: a big report holds little in memory
 _LIVE_UNITS = 8  # units whose findings are kept unpickled while a report is read
 
 

@@ -189,7 +189,7 @@ def test_a_damaged_record_is_a_run_in_full(run: Runner) -> None:
     before = run(*args)
     (record,) = run.records()
     data = record.read_bytes()
-    for damaged in (data[:20], data[:-10], b"junk" + data[4:], data[: len(replay._MAGIC) + 8] + b"\x00" * 40):
+    for damaged in (data[:20], data[:-10], b"junk" + data[4:], data[:-40] + b"\x00" * 40, data + b"\x00"):
         record.write_bytes(damaged)
         after = run(*args)
         assert not after[3] and after[:3] == before[:3]
@@ -202,7 +202,7 @@ def test_workers_report_what_they_read(run: Runner, project: Path) -> None:
     records = run.records()
     (record,) = records
     opened = {item[1] for item in _inputs(record) if item[0] == "open"}
-    assert {str(p) for p in (project / "fixtures").rglob("*.tf")} <= opened
+    assert {str(p.relative_to(project)) for p in (project / "fixtures").rglob("*.tf")} <= opened
     _settle()
     target = project / STACK / "security.tf"
     target.write_text(target.read_text().replace("0.0.0.0/0", "10.0.0.0/8"))
@@ -212,8 +212,8 @@ def test_workers_report_what_they_read(run: Runner, project: Path) -> None:
 
 def _inputs(record: Path) -> list[tuple[Any, ...]]:
     data = record.read_bytes()
-    start = len(replay._MAGIC) + replay._HEAD.size
-    (length,) = replay._HEAD.unpack_from(data, len(replay._MAGIC))
+    size, length = replay._TAIL.unpack_from(data, len(data) - replay._TAIL.size)
+    start = len(replay._MAGIC) + size
     inputs: list[tuple[Any, ...]] = marshal.loads(data[start : start + length])[1]
     return inputs
 

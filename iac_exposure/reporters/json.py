@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import __version__
 from ..api import Report, Result
+from ..exposures import Exposure
 from ..results import severities
 from ..suppressions import Suppressed
 
@@ -41,6 +42,18 @@ def finding_dict(result: Result) -> dict[str, Any]:
     }
 
 
+def exposure_dict(e: Exposure) -> dict[str, Any]:
+    return {
+        "resource": e.resource,
+        "resource_type": e.resource_type,
+        "severity": e.severity.value,
+        "likelihood": e.likelihood,
+        "impact": e.impact,
+        "traits": list(e.traits),
+        "categories": {category: list(traits) for category, traits in e.categories},
+    }
+
+
 def suppressed_dict(s: Suppressed) -> dict[str, Any]:
     rule = s.suppression
     return {
@@ -64,18 +77,7 @@ def to_dict(report: Report, show_suppressed: bool = False, lazy: bool = False) -
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "iac-exposure", "version": __version__},
         "findings": _Lazy(finding_dict, results) if lazy else [finding_dict(r) for r in results],
-        "exposures": [
-            {
-                "resource": e.resource,
-                "resource_type": e.resource_type,
-                "severity": e.severity.value,
-                "likelihood": e.likelihood,
-                "impact": e.impact,
-                "traits": list(e.traits),
-                "categories": {category: list(traits) for category, traits in e.categories},
-            }
-            for e in report.exposures
-        ],
+        "exposures": _Lazy(exposure_dict, report.exposures) if lazy else list(map(exposure_dict, report.exposures)),
         "diagnostics": [
             {"file": d.file, "line": d.line, "kind": d.kind, "message": d.message, "error": d.error}
             for d in report.diagnostics
@@ -137,7 +139,8 @@ _fallback = json.JSONEncoder(indent=2)
 _INFINITY = float("inf")
 _int_repr = int.__repr__
 _float_repr = float.__repr__
-_ESCAPED_CHARS = 1 << 20  # the cache of escaped strings holds about this many characters at most
+_ESCAPED_CHARS = 1 << 18  # the cache of escaped strings holds about this many characters at most
+_ESCAPED_LONGEST = 512  # longer strings (patches, mostly one of a kind) are escaped every time
 _BATCH = 64  # a streamed list is yielded this many elements at a time (counting characters costs time)
 # json itself writes containers this deep: it finds circular references (check_circular, its default) as
 # it does in the whole document, only a little later; a deep acyclic value gets the same text either way
@@ -194,6 +197,8 @@ class _Writer:
 
         def string(text: str) -> str:
             nonlocal escaped_chars
+            if len(text) > _ESCAPED_LONGEST:
+                return _escape(text)
             result = escaped[text] = _escape(text)
             escaped_chars += len(result)
             if escaped_chars > _ESCAPED_CHARS:
