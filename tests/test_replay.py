@@ -319,3 +319,34 @@ def test_a_cold_run_with_parsing_and_analysis_in_workers_is_recorded(run: Runner
     assert len(run.records()) == 1
     again = run(*args)
     assert again[3] and again[:3] == first[:3]
+
+
+def test_a_run_that_ran_out_of_time_is_not_recorded(cache: Path) -> None:
+    from iac_exposure.limits import BudgetExceeded, time_budget
+
+    def body() -> None:
+        with pytest.raises(BudgetExceeded), time_budget(0.01):
+            while True:
+                pass
+
+    record(["test", "budget"], body)
+    assert stored(cache) == []
+    record(["test", "said"], lambda: replay.unrepeatable("an internal error"))
+    assert stored(cache) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "root"),
+    [
+        (["scan", "x.tf", "--cache-dir", "c1"], "c1"),
+        (["scan", "--cache-dir=c2", "x.tf"], "c2"),
+        (["scan", "--cache-dir", "c1", "--cache-dir", "c3"], "c3"),  # the last one, as click takes it
+        (["scan", "--no-cache", "x.tf"], None),
+        (["scan", "--", "--no-cache"], "env"),  # a path named --no-cache
+    ],
+)
+def test_the_caches_are_found_in_the_arguments_as_the_command_line_reads_them(
+    cache: Path, argv: list[str], root: str | None
+) -> None:
+    expected = None if root is None else str(cache) if root == "env" else os.path.abspath(root)
+    assert replay._cache_root(argv) == expected
