@@ -35,11 +35,12 @@ import time
 from _thread import get_ident
 from collections.abc import Callable
 from typing import Any
+from zlib import crc32
 
-_MAGIC = b"IXRUN3\n"
+_MAGIC = b"IXRUN4\n"
 # a record: the magic, what the run printed on standard output, the marshalled rest (its time, inputs, exit
 # code and standard error), then the lengths of the output and of the rest
-_TAIL = struct.Struct("<QQ")
+_TAIL = struct.Struct("<QQI")  # and the CRC-32 of the output and the rest
 _HEAD = struct.Struct("<Q")  # the length of each observation a worker reports
 MAX_BYTES = 128 * 1024 * 1024  # stored runs beyond this are evicted, least recently used first
 _SETTLED = 2_000_000_000  # a file changed more than 2 s before the record was made is trusted on its status
@@ -165,11 +166,16 @@ def replayed(argv: list[str]) -> int | None:
             if fh.read(len(_MAGIC)) != _MAGIC:
                 return None
             total = fh.seek(-_TAIL.size, os.SEEK_END) + _TAIL.size
-            size, length = _TAIL.unpack(fh.read(_TAIL.size))
+            size, length, crc = _TAIL.unpack(fh.read(_TAIL.size))
             if total != len(_MAGIC) + size + length + _TAIL.size:
+                return None
+            fh.seek(len(_MAGIC))
+            if _crc(fh, size + length) != crc:  # the output read twice: checked before any of it is printed
                 return None
             fh.seek(len(_MAGIC) + size)
             made, inputs, code, err = marshal.loads(fh.read(length))
+            if type(code) is not int or type(err) is not bytes:
+                return None
             if not all(_still(made, item) for item in inputs):
                 return None
             fh.seek(len(_MAGIC))
@@ -187,6 +193,14 @@ def replayed(argv: list[str]) -> int | None:
     except OSError:
         pass
     return int(code)
+
+
+def _crc(fh: Any, size: int) -> int:
+    crc = 0
+    while size > 0 and (chunk := fh.read(min(size, 1 << 20))):
+        crc = crc32(chunk, crc)
+        size -= len(chunk)
+    return crc
 
 
 def _status(path: str, follow: bool = True) -> tuple[Any, ...]:
@@ -603,7 +617,7 @@ def _store(recorder: _Recorder, spool: _Spool, key: str, code: Any) -> None:
     head = marshal.dumps((made, inputs, code, spool.err.getvalue()))
     out = spool.out
     size = out.seek(0, os.SEEK_END) - len(_MAGIC)
-    out.write(head + _TAIL.pack(size, len(head)))
+    out.write(head + _TAIL.pack(size, len(head), crc32(head, spool.crc)))
     out.flush()
     path = _entry(recorder.root, key)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -666,6 +680,7 @@ class _Spool:
         self.out.write(_MAGIC)
         self.err = io.BytesIO()
         self.failed = self.kept = False
+        self.crc = 0  # of standard output so far
 
     def tee(self, stream: Any, which: str) -> Any:
         import io
@@ -700,6 +715,8 @@ class _Tee:
             self.spool.failed = True
         try:
             self.copy.write(data)
+            if self.copy is self.spool.out:
+                self.spool.crc = crc32(data, self.spool.crc)
         except OSError:
             self.spool.failed = True
         return len(data) if written is None else int(written)
