@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing and pathlib are not imported: a replayed run (replay.py) starts here
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from hashlib import _Hash
+    from pathlib import Path
+
+
+def default_root() -> str:
+    """The caches' directory when the configuration names none."""
+    explicit = os.environ.get("IAC_EXPOSURE_CACHE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "iac-exposure")
 
 
 def cache_dir() -> Path:
-    explicit = os.environ.get("IAC_EXPOSURE_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "iac-exposure"
+    from pathlib import Path
+
+    return Path(default_root())
 
 
 def write_atomic(path: Path, data: bytes) -> None:

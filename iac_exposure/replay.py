@@ -33,9 +33,14 @@ import struct
 import sys
 import time
 from _thread import get_ident
-from collections.abc import Callable
-from typing import Any
 from zlib import crc32
+
+from .cache import default_root, sha256
+
+TYPE_CHECKING = False  # typing is not imported on the way to a replay (about 5 ms)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 _MAGIC = b"IXRUN4\n"
 # a record: the magic, what the run printed on standard output, the marshalled rest (its time, inputs, exit
@@ -72,11 +77,7 @@ def _cache_root(argv: list[str]) -> str | None:
             root = argv[index + 1]
         elif arg.startswith("--cache-dir="):
             root = arg.partition("=")[2]
-    if root is None:
-        root = os.environ.get("IAC_EXPOSURE_CACHE_DIR") or os.path.join(
-            os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "iac-exposure"
-        )
-    return os.path.abspath(root)
+    return os.path.abspath(default_root() if root is None else root)
 
 
 _fingerprint: str | None = None
@@ -87,8 +88,6 @@ def code_fingerprint() -> str:
     edited checkout never reuses what an older version of a check produced."""
     global _fingerprint
     if _fingerprint is None:
-        from hashlib import sha256
-
         from . import __version__
 
         package = os.path.dirname(os.path.abspath(__file__))
@@ -117,8 +116,6 @@ def _key(argv: list[str]) -> str | None:
     out, err = _stream(sys.stdout), _stream(sys.stderr)
     if out is None or err is None:
         return None
-    from hashlib import sha256
-
     imports: list[tuple[str, int | None]] = []
     for entry in sys.path:
         try:
@@ -246,8 +243,6 @@ def _link(path: str) -> str | None:
 
 
 def _content(path: str) -> str | None:
-    from hashlib import sha256
-
     try:
         with open(path, "rb") as fh:
             return sha256(fh.read()).hexdigest()
