@@ -13,16 +13,12 @@ def main() -> None:
         return
     from . import replay
 
-    code = replay.replayed(argv)
-    if code is not None:
-        sys.exit(code)
-
     def run() -> None:
         from .cli import main as cli_main
 
         cli_main()
 
-    replay.recorded(argv, run)
+    replay.main(argv, run)
 
 
 if __name__ == "__main__":

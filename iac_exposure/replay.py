@@ -144,16 +144,24 @@ def _entry(root: str, key: str) -> str:
 # --- replaying ------------------------------------------------------------------------------------------------
 
 
-def replayed(argv: list[str]) -> int | None:
-    """Print a recorded run of `argv` and give its exit code, when every input it consulted is unchanged;
-    None otherwise (nothing printed)."""
+def main(argv: list[str], run: Callable[[], Any]) -> None:
+    """Replay the recorded run of `argv` when every input it consulted is unchanged; else `run` it (the
+    command line, which exits), recording it when it can be replayed."""
     root = _cache_root(argv)
-    if root is None:
-        return None
+    key = _key(argv) if root is not None else None
+    if root is None or key is None:
+        run()
+        return
+    code = _replayed(root, key)
+    if code is not None:
+        sys.exit(code)
+    _recorded(root, key, run)
+
+
+def _replayed(root: str, key: str) -> int | None:
+    """Print the run recorded under `key` and give its exit code, when every input it consulted is
+    unchanged; None otherwise (nothing printed)."""
     try:
-        key = _key(argv)
-        if key is None:
-            return None
         path = _entry(root, key)
         fh = open(path, "rb")  # noqa: SIM115 - closed below; printing must not fall into this except
     except Exception:  # noqa: BLE001 - not recorded: run in full
@@ -547,12 +555,10 @@ def settle(use_cache: bool, cache_dir: Any) -> None:
         _active.settled = (use_cache, os.path.abspath(cache_dir) if cache_dir is not None else None)
 
 
-def recorded(argv: list[str], run: Callable[[], Any]) -> None:
-    """Run `run` (the command line, which exits), recording it under `argv` when it can be replayed."""
+def _recorded(root: str, key: str, run: Callable[[], Any]) -> None:
+    """Run `run` (the command line, which exits), recording it under `key` when it can be replayed."""
     global _active
-    root = _cache_root(argv)
-    key = _key(argv) if root is not None and sys.version_info >= (3, 11) else None
-    if root is None or key is None:
+    if sys.version_info < (3, 11):  # pathlib binds os.stat at import: its checks could not be seen
         run()
         return
     recorder = _Recorder(root)

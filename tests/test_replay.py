@@ -235,7 +235,7 @@ def record(argv: list[str], body: Any) -> None:
         raise SystemExit(0)
 
     with pytest.raises(SystemExit):
-        replay.recorded(argv, run)
+        replay.main(argv, run)
 
 
 def stored(cache: Path) -> list[Path]:
