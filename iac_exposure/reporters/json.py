@@ -127,7 +127,7 @@ def chunks(report: Report, show_suppressed: bool = False) -> Iterator[str]:
 # module uses its pure-Python encoder, which yields every token through nested generators. Here
 # dictionaries, lists and tuples of the exact built-in types are walked by one recursive function that
 # appends to a list: the key lines of a dictionary shape are made once, strings are escaped by json's C
-# escaper (a repeated string once: the titles, traits and shared patches of findings), other scalars get
+# escaper (a short repeated string once: the titles, traits and messages of findings), other scalars get
 # the reprs json uses. Anything else (subclasses, other types, dictionaries with keys that are not strings,
 # containers nested deeper than `_DEPTH`) is encoded by the json module itself, so every value is written
 # as json writes it. That is sound because json's indented text never has a line break inside a token
